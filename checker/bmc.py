@@ -1,0 +1,245 @@
+"""Bounded model checking: unroll the transition template depth by depth on one solver.
+
+Depth k asks, for each open property, whether a state reached by exactly k steps is bad. Depths
+are tried in increasing order, so the first counterexample found is a shortest one. After adding
+the k-th transition the engine also asks whether any run of k steps exists at all: when none does,
+every run has ended, the search was exhaustive and the open properties are PROVEN.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import z3
+
+from checker import ir as I
+from checker.results import Result, Status
+from counterexamples.trace import CallRecord, Loc, Trace, TraceStep, Value, Violation, diff_states
+from translators.z3_encoding import Encoding, SArr, SList, SRec, SVal, leaves
+
+Progress = Callable[[str, int, float, int], None]
+
+
+@dataclass(frozen=True)
+class BmcOptions:
+    depth: int = 40
+    timeout_s: float | None = None  # per solver call
+    seed: int = 0
+
+
+def make_solver(opts: BmcOptions) -> z3.Solver:
+    s = z3.SolverFor("QF_FD")
+    s.set("random_seed", opts.seed)
+    if opts.timeout_s is not None:
+        s.set("timeout", max(1, int(opts.timeout_s * 1000)))
+    return s
+
+
+class Unroller:
+    """Per-depth copies of the state and the transitions between them."""
+
+    def __init__(self, enc: Encoding) -> None:
+        self.enc = enc
+        self.states: list[dict[str, SVal]] = [enc.state_at(0)]
+        self._subst: list[list[tuple[z3.ExprRef, z3.ExprRef]]] = []
+
+    def at(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
+        pairs = self.enc.substitution(self.states[k], None, k)
+        return z3.substitute(term, *pairs)
+
+    def init(self) -> z3.ExprRef:
+        return self.at(self.enc.init, 0)
+
+    def step(self, k: int) -> z3.ExprRef:
+        """The transition from state k to state k+1 (creates state k+1)."""
+        while len(self.states) <= k + 1:
+            self.states.append(self.enc.state_at(len(self.states)))
+        pairs = self.enc.substitution(self.states[k], self.states[k + 1], k)
+        while len(self._subst) <= k:
+            self._subst.append([])
+        self._subst[k] = pairs
+        return z3.substitute(self.enc.trans, *pairs)
+
+    def step_term(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
+        """A step-template term (calls, choices) evaluated in transition k."""
+        return z3.substitute(term, *self._subst[k])
+
+
+def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOptions,
+            progress: Progress | None = None) -> list[Result]:
+    start = time.monotonic()
+    solver = make_solver(opts)
+    un = Unroller(enc)
+    solver.add(un.init())
+    results: dict[str, Result] = {}
+    open_props = list(props)
+    bad = {p.name: enc.bad(p) for p in props}
+    calls = 0
+    k = 0
+    while True:
+        for p in list(open_props):
+            if z3.is_false(bad[p.name]):
+                continue
+            solver.push()
+            solver.add(un.at(bad[p.name], k))
+            r = solver.check()
+            calls += 1
+            if r == z3.sat:
+                trace = decode_trace(model, enc, un, solver.model(), k, p)
+                status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
+                results[p.name] = Result(p.name, p.kind, status, k, "bmc", trace=trace,
+                                         seconds=time.monotonic() - start)
+                open_props.remove(p)
+            elif r == z3.unknown:
+                results[p.name] = Result(p.name, p.kind, Status.UNKNOWN, k, "bmc",
+                                         reason=f"solver: {solver.reason_unknown()} at depth {k}",
+                                         seconds=time.monotonic() - start)
+                open_props.remove(p)
+            solver.pop()
+        if progress is not None:
+            progress(model.variant, k, time.monotonic() - start, calls)
+        if not open_props or k >= opts.depth:
+            break
+        solver.add(un.step(k))
+        k += 1
+        r = solver.check()
+        calls += 1
+        if r == z3.unsat:
+            for p in open_props:
+                status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
+                results[p.name] = Result(p.name, p.kind, status, k - 1, "bmc",
+                                         reason=f"bmc: every run ends within {k - 1} steps",
+                                         seconds=time.monotonic() - start)
+            open_props = []
+            break
+    for p in open_props:
+        status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
+        results[p.name] = Result(p.name, p.kind, status, k, "bmc",
+                                 seconds=time.monotonic() - start)
+    return [results[p.name] for p in props]
+
+
+# ---------------------------------------------------------------------- decoding
+
+
+def decode_value(m: z3.ModelRef, v: SVal, t: I.Type) -> Value:
+    match t:
+        case I.BoolType():
+            assert isinstance(v, z3.ExprRef)
+            return z3.is_true(m.eval(v, model_completion=True))
+        case I.IntType() | I.NullType():
+            assert isinstance(v, z3.ExprRef)
+            x = m.eval(v, model_completion=True)
+            return x.as_signed_long() if z3.is_bv_value(x) else 0
+        case I.EnumType():
+            assert isinstance(v, z3.ExprRef)
+            x = m.eval(v, model_completion=True)
+            i = x.as_long() if z3.is_bv_value(x) else 0
+            return t.members[i] if 0 <= i < len(t.members) else None
+        case I.RecordType():
+            assert isinstance(v, SRec)
+            return {n: decode_value(m, fv, ft) for (n, fv), (_, ft) in zip(v.fields, t.fields,
+                                                                          strict=True)}
+        case I.ArrayType():
+            assert isinstance(v, SArr)
+            vals = [decode_value(m, x, t.elem) for x in v.items]
+            if isinstance(t.index, I.EnumType):
+                return dict(zip(t.index.members, vals, strict=True))
+            return vals
+        case I.ListType():
+            assert isinstance(v, SList) and t.elem is not None
+            n = decode_value(m, v.length, I.IntType(0, t.cap))
+            assert isinstance(n, int)
+            return [decode_value(m, x, t.elem) for x in v.items[: max(0, min(n, t.cap))]]
+
+
+def _format_arg(v: Value) -> str:
+    from counterexamples.trace import format_value
+
+    return format_value(v).upper() if v is None else format_value(v)
+
+
+def decode_state(model: I.Model, enc: Encoding, m: z3.ModelRef,
+                 state: dict[str, SVal]) -> dict[str, Value]:
+    return {v.name: decode_value(m, state[v.name], v.type) for v in model.vars}
+
+
+def decode_trace(model: I.Model, enc: Encoding, un: Unroller, m: z3.ModelRef, k: int,
+                 prop: I.Property) -> Trace:
+    initial = decode_state(model, enc, m, un.states[0])
+    steps: list[TraceStep] = []
+    prev = initial
+    for j in range(k):
+        sel_v = m.eval(z3.BitVec(f"sel@{j}", enc.sel.size()), model_completion=True)
+        si = sel_v.as_long() if z3.is_bv_value(sel_v) else 0
+        s = enc.steps[si]
+        actor = model.actors[s.actor]
+        step = actor.step(s.label)
+        call_recs: list[CallRecord] = []
+        for depth, proc, args, ptypes, cond in s.calls:
+            if not z3.is_true(m.eval(un.step_term(cond, j), model_completion=True)):
+                continue
+            shown = []
+            for a, t in zip(args, ptypes, strict=True):
+                sub = _subst_sval(un, a, j)
+                shown.append(_format_arg(decode_value(m, sub, t)))
+            call_recs.append(CallRecord(depth, proc, tuple(shown)))
+        state = decode_state(model, enc, m, un.states[j + 1])
+        sp = step.span
+        steps.append(TraceStep(j + 1, actor.name, s.label, Loc(sp.file, sp.line, sp.col),
+                               tuple(call_recs), state, diff_states(prev, state)))
+        prev = state
+    return Trace(model.spec, model.variant, prop.name, prop.kind.value, initial, tuple(steps),
+                 _violation(model, enc, m, un, k, prop))
+
+
+def _subst_sval(un: Unroller, v: SVal, j: int) -> SVal:
+    match v:
+        case SRec():
+            return SRec(tuple((n, _subst_sval(un, x, j)) for n, x in v.fields))
+        case SArr():
+            return SArr(tuple(_subst_sval(un, x, j) for x in v.items))
+        case SList():
+            length = un.step_term(v.length, j)
+            assert isinstance(length, z3.BitVecRef)
+            return SList(length, tuple(_subst_sval(un, x, j) for x in v.items))
+        case _:
+            return un.step_term(v, j)
+
+
+def _violation(model: I.Model, enc: Encoding, m: z3.ModelRef, un: Unroller, k: int,
+               prop: I.Property) -> Violation:
+    if prop.kind is I.PropKind.ASSERT:
+        viol = un.states[k][enc.viol_name(prop.name)]
+        site_id = decode_value(m, viol, I.IntType(0, len(model.sites)))
+        for s in model.sites:
+            if s.id == site_id:
+                sp = s.span
+                return Violation(prop.name, prop.kind.value, s.message,
+                                 Loc(sp.file, sp.line, sp.col))
+    sp = prop.span
+    loc = Loc(sp.file, sp.line, sp.col) if sp.line else None
+    messages = {
+        I.PropKind.INVARIANT: f"invariant {prop.name} does not hold: {prop.description}",
+        I.PropKind.FINAL: f"at the end of the run, {prop.name} does not hold: {prop.description}",
+        I.PropKind.REACHABLE: f"target {prop.name} reached: {prop.description}",
+        I.PropKind.DEADLOCK: "deadlock: " + ", ".join(
+            f"{a.name} waits at {_pc_label(enc, m, un, k, i)}"
+            for i, a in enumerate(model.actors)
+            if _pc_label(enc, m, un, k, i) is not None
+        ),
+    }
+    return Violation(prop.name, prop.kind.value, messages.get(prop.kind, prop.description), loc)
+
+
+def _pc_label(enc: Encoding, m: z3.ModelRef, un: Unroller, k: int, actor: int) -> str | None:
+    pc = un.states[k][enc.pc_name(actor)]
+    v = decode_value(m, pc, I.IntType(0, len(enc.labels[actor])))
+    assert isinstance(v, int)
+    labels = enc.labels[actor]
+    return labels[v] if 0 <= v < len(labels) else None
+
+
+__all__ = ["BmcOptions", "Progress", "Unroller", "decode_state", "leaves", "run_bmc"]

@@ -1,0 +1,100 @@
+"""A counterexample or witness as plain data: no z3 or lark objects, JSON-friendly values.
+
+Values are Python data: bool, int, str (an enum member), None (null), list (lists and int-indexed
+arrays), dict (records, and enum-indexed arrays keyed by member name).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Value = Any  # bool | int | str | None | list[Value] | dict[str, Value]
+
+
+@dataclass(frozen=True)
+class Loc:
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" + (f":{self.col}" if self.col else "")
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """A driver-core (procedure) call made during a step; depth 0 is called by the step itself."""
+
+    depth: int
+    proc: str
+    args: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.proc}({', '.join(self.args)})"
+
+
+@dataclass(frozen=True)
+class Change:
+    var: str
+    old: Value
+    new: Value
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    index: int  # 1-based; state `index` is the state after this step
+    actor: str
+    label: str
+    loc: Loc
+    calls: tuple[CallRecord, ...]
+    state: dict[str, Value] = field(compare=True)
+    changes: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class Violation:
+    prop: str
+    kind: str  # assert, invariant, final, reachable, deadlock
+    message: str
+    loc: Loc | None
+
+
+@dataclass(frozen=True)
+class Trace:
+    spec: str
+    variant: str
+    prop: str
+    kind: str
+    initial: dict[str, Value]
+    steps: tuple[TraceStep, ...]
+    violation: Violation
+
+    @property
+    def length(self) -> int:
+        return len(self.steps)
+
+    def states(self) -> list[dict[str, Value]]:
+        return [self.initial, *(s.state for s in self.steps)]
+
+    def context_switches(self) -> int:
+        return sum(1 for a, b in zip(self.steps, self.steps[1:], strict=False) if a.actor != b.actor)
+
+
+def diff_states(old: dict[str, Value], new: dict[str, Value]) -> tuple[Change, ...]:
+    return tuple(Change(k, old.get(k), v) for k, v in new.items() if old.get(k) != v)
+
+
+def format_value(v: Value) -> str:
+    match v:
+        case None:
+            return "null"
+        case bool():
+            return "true" if v else "false"
+        case int() | str():
+            return str(v)
+        case list():
+            return "[" + ", ".join(format_value(x) for x in v) + "]"
+        case dict():
+            return "{" + ", ".join(f"{k}: {format_value(x)}" for k, x in v.items()) + "}"
+    return repr(v)

@@ -1,0 +1,996 @@
+"""IR → Z3: one transition template T(cur, next, sel, choices) built by symbolic execution.
+
+Every state variable is flattened into Z3 scalars: booleans stay Bool, integers and enum handles
+are bit-vectors of one width wide enough for every intermediate value (the IR's interval types
+bound them), so the SAT-based finite-domain solver can be used. Each actor step is executed once
+symbolically from the `cur` state; the template selects one step per transition through `sel`.
+Engines copy the template per depth with `z3.substitute`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import z3
+
+from checker import ir as I
+from checker.errors import EngineError
+
+# ---------------------------------------------------------------------- symbolic values
+
+
+@dataclass(frozen=True)
+class SRec:
+    fields: tuple[tuple[str, SVal], ...]
+
+    def get(self, name: str) -> SVal:
+        for n, v in self.fields:
+            if n == name:
+                return v
+        raise KeyError(name)
+
+    def replace(self, name: str, value: SVal) -> SRec:
+        return SRec(tuple((n, value if n == name else v) for n, v in self.fields))
+
+
+@dataclass(frozen=True)
+class SArr:
+    items: tuple[SVal, ...]
+
+
+@dataclass(frozen=True)
+class SList:
+    length: z3.BitVecRef
+    items: tuple[SVal, ...]
+
+
+SVal = z3.ExprRef | SRec | SArr | SList
+
+
+def leaves(v: SVal) -> Iterator[z3.ExprRef]:
+    match v:
+        case SRec():
+            for _, f in v.fields:
+                yield from leaves(f)
+        case SArr():
+            for x in v.items:
+                yield from leaves(x)
+        case SList():
+            yield v.length
+            for x in v.items:
+                yield from leaves(x)
+        case _:
+            yield v
+
+
+def _same(a: z3.ExprRef, b: z3.ExprRef) -> bool:
+    return a is b or a.eq(b)
+
+
+def sel(c: z3.BoolRef, a: SVal, b: SVal) -> SVal:
+    """if c then a else b, structurally, keeping shared parts shared."""
+    if z3.is_true(c):
+        return a
+    if z3.is_false(c):
+        return b
+    match a, b:
+        case SRec(), SRec():
+            return SRec(tuple((n, sel(c, x, y)) for (n, x), (_, y) in zip(a.fields, b.fields,
+                                                                         strict=True)))
+        case SArr(), SArr():
+            return SArr(tuple(sel(c, x, y) for x, y in zip(a.items, b.items, strict=True)))
+        case SList(), SList():
+            length = sel(c, a.length, b.length)
+            assert isinstance(length, z3.BitVecRef)
+            return SList(length, tuple(sel(c, x, y) for x, y in zip(a.items, b.items,
+                                                                     strict=True)))
+        case _:
+            assert isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef)
+            if _same(a, b):
+                return a
+            return z3.If(c, a, b)
+
+
+def equal(a: SVal, b: SVal) -> z3.BoolRef:
+    match a, b:
+        case SRec(), SRec():
+            return _and([equal(x, y) for (_, x), (_, y) in zip(a.fields, b.fields, strict=True)])
+        case SArr(), SArr():
+            return _and([equal(x, y) for x, y in zip(a.items, b.items, strict=True)])
+        case SList(), SList():
+            parts = [a.length == b.length]
+            for k, (x, y) in enumerate(zip(a.items, b.items, strict=True)):
+                parts.append(z3.Implies(z3.UGT(a.length, k), equal(x, y)))
+            return _and(parts)
+        case _:
+            assert isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef)
+            if _same(a, b):
+                return z3.BoolVal(True)
+            return a == b
+
+
+def _and(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
+    ys = [x for x in xs if not z3.is_true(x)]
+    if any(z3.is_false(x) for x in ys):
+        return z3.BoolVal(False)
+    if not ys:
+        return z3.BoolVal(True)
+    return ys[0] if len(ys) == 1 else z3.And(*ys)
+
+
+def _or(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
+    ys = [x for x in xs if not z3.is_false(x)]
+    if any(z3.is_true(x) for x in ys):
+        return z3.BoolVal(True)
+    if not ys:
+        return z3.BoolVal(False)
+    return ys[0] if len(ys) == 1 else z3.Or(*ys)
+
+
+def _not(x: z3.BoolRef) -> z3.BoolRef:
+    if z3.is_true(x):
+        return z3.BoolVal(False)
+    if z3.is_false(x):
+        return z3.BoolVal(True)
+    return z3.Not(x)
+
+
+# ---------------------------------------------------------------------- widths
+
+
+def _type_ints(t: I.Type) -> Iterator[int]:
+    match t:
+        case I.IntType():
+            yield t.lo
+            yield t.hi
+        case I.EnumType():
+            yield len(t.members) + 1
+        case I.RecordType():
+            for _, ft in t.fields:
+                yield from _type_ints(ft)
+        case I.ArrayType():
+            yield from _type_ints(t.index)
+            yield from _type_ints(t.elem)
+        case I.ListType():
+            yield t.cap + 1
+            yield -1
+            if t.elem is not None:
+                yield from _type_ints(t.elem)
+        case _:
+            pass
+
+
+def _walk_exprs(model: I.Model) -> Iterator[I.Type]:
+    def ex(e: I.Expr) -> Iterator[I.Type]:
+        yield e.type
+        match e:
+            case I.FieldRef():
+                yield from ex(e.base)
+            case I.IndexRef():
+                yield from ex(e.base)
+                yield from ex(e.index)
+            case I.Unary() | I.Coerce():
+                yield from ex(e.operand)
+            case I.Binary():
+                yield from ex(e.left)
+                yield from ex(e.right)
+            case I.Ite():
+                yield from ex(e.cond)
+                yield from ex(e.then)
+                yield from ex(e.orelse)
+            case I.ListFn():
+                yield from ex(e.list)
+                if e.arg is not None:
+                    yield from ex(e.arg)
+            case I.Quant():
+                yield e.var_type
+                yield from ex(e.body)
+            case I.RecordLit() | I.ListLit():
+                for x in e.values if isinstance(e, I.RecordLit) else e.items:
+                    yield from ex(x)
+            case I.ArrayFill():
+                yield from ex(e.value)
+            case _:
+                pass
+
+    def st(s: I.Stmt) -> Iterator[I.Type]:
+        match s:
+            case I.Assign():
+                yield from ex(s.target)
+                yield from ex(s.value)
+            case I.If():
+                yield from ex(s.cond)
+                for x in (*s.then, *s.orelse):
+                    yield from st(x)
+            case I.For():
+                yield s.var_type
+                for x in s.body:
+                    yield from st(x)
+            case I.Await() | I.Assume() | I.Assert():
+                yield from ex(s.cond)
+            case I.Either():
+                yield I.IntType(0, len(s.branches))
+                for b in s.branches:
+                    for x in b:
+                        yield from st(x)
+            case I.Choose():
+                yield s.type
+                if isinstance(s.domain, I.RangeDomain):
+                    yield from ex(s.domain.lo)
+                    yield from ex(s.domain.hi)
+            case I.Call():
+                for a in s.args:
+                    yield from ex(a)
+            case I.Return():
+                if s.value is not None:
+                    yield from ex(s.value)
+            case I.LocalDecl():
+                yield s.type
+                if s.init is not None:
+                    yield from ex(s.init)
+            case I.ListOp():
+                yield from ex(s.target)
+                if s.arg is not None:
+                    yield from ex(s.arg)
+            case I.Trace():
+                for a in s.args:
+                    yield from ex(a)
+            case I.Goto():
+                pass
+
+    for v in model.vars:
+        yield v.type
+        if v.init is not None:
+            yield from ex(v.init)
+    for p in model.procs:
+        for _, t in p.params:
+            yield t
+        for s in p.body:
+            yield from st(s)
+    for a in model.actors:
+        yield I.IntType(0, len(a.steps) + 1)
+        for step in a.steps:
+            for s in step.body:
+                yield from st(s)
+    for prop in model.properties:
+        if prop.expr is not None:
+            yield from ex(prop.expr)
+    yield I.IntType(0, len(model.sites) + 1)
+
+
+def bit_width(model: I.Model) -> int:
+    m = 1
+    for t in _walk_exprs(model):
+        for v in _type_ints(t):
+            m = max(m, abs(v) + 1)
+    return max(2, m.bit_length() + 1)
+
+
+# ---------------------------------------------------------------------- encoding
+
+
+@dataclass(frozen=True)
+class StepEnc:
+    """One actor step executed symbolically from the `cur` state."""
+
+    actor: int
+    label: str
+    fire: z3.BoolRef  # may fire: pc, awaits, assumes and choice domains
+    enabled: z3.BoolRef  # pc and awaits only, free of choices (for deadlock)
+    updates: dict[str, z3.ExprRef]  # flat key -> next value (only what the step writes)
+    fails: tuple[tuple[int, z3.BoolRef], ...]  # (site, condition), in program order
+    calls: tuple[tuple[int, str, tuple[SVal, ...], tuple[I.Type, ...], z3.BoolRef], ...]
+    choices: tuple[z3.ExprRef, ...]
+
+
+@dataclass
+class _Frame:
+    temps: dict[str, SVal]
+    ret: z3.BoolRef
+    result: SVal | None
+
+
+class _Exec:
+    """Symbolic execution of one step; writes are guarded by the path condition."""
+
+    def __init__(self, enc: Encoding, state: dict[str, SVal], tag: str) -> None:
+        self.enc = enc
+        self.state = dict(state)
+        self.tag = tag
+        self.path: z3.BoolRef = z3.BoolVal(True)
+        self.fault: z3.BoolRef = z3.BoolVal(False)
+        self.frames: list[_Frame] = [_Frame({}, z3.BoolVal(False), None)]
+        self.awaits: list[z3.BoolRef] = []
+        self.constraints: list[z3.BoolRef] = []
+        self.fails: list[tuple[int, z3.BoolRef]] = []
+        self.calls: list[tuple[int, str, tuple[SVal, ...], tuple[I.Type, ...], z3.BoolRef]] = []
+        self.choices: list[z3.ExprRef] = []
+        self.depth = 0
+        self._fresh = itertools.count()
+
+    # -- guard --
+    @property
+    def frame(self) -> _Frame:
+        return self.frames[-1]
+
+    def guard(self) -> z3.BoolRef:
+        return _and([self.path, _not(self.frame.ret), _not(self.fault)])
+
+    def fresh(self, t: I.Type, what: str) -> SVal:
+        v = self.enc.fresh(t, f"{self.tag}!{what}{next(self._fresh)}")
+        self.choices.extend(leaves(v))
+        return v
+
+    def check(self, site: int | None, bad: z3.BoolRef) -> None:
+        """A fatal runtime check: record it and stop this path if it fails."""
+        if site is None or site == 0 or z3.is_false(bad):
+            return
+        cond = _and([self.guard(), bad])
+        self.fails.append((site, cond))
+        self.fault = _or([self.fault, cond])
+
+    # -- expressions --
+    def eval(self, e: I.Expr) -> SVal:
+        enc = self.enc
+        match e:
+            case I.Lit():
+                return enc.lit(e.value, e.type)
+            case I.VarRef():
+                if e.scope is I.Scope.STATE:
+                    return self.state[e.name]
+                for fr in reversed(self.frames):
+                    if e.name in fr.temps:
+                        return fr.temps[e.name]
+                raise EngineError(f"unbound temporary {e.name}")
+            case I.FieldRef():
+                base = self.eval(e.base)
+                assert isinstance(base, SRec)
+                return base.get(e.name)
+            case I.IndexRef():
+                base = self.eval(e.base)
+                idx = self.eval(e.index)
+                assert isinstance(idx, z3.BitVecRef)
+                return self.read_index(e, base, idx)
+            case I.Unary():
+                v = self.eval(e.operand)
+                if e.op is I.UnaryOp.NOT:
+                    assert isinstance(v, z3.BoolRef)
+                    return _not(v)
+                assert isinstance(v, z3.BitVecRef)
+                return z3.simplify(-v)
+            case I.Binary():
+                return self.binary(e)
+            case I.Ite():
+                c = self.eval(e.cond)
+                assert isinstance(c, z3.BoolRef)
+                return sel(c, self.eval(e.then), self.eval(e.orelse))
+            case I.Coerce():
+                v = self.eval(e.operand)
+                if e.site:
+                    assert isinstance(v, z3.BitVecRef)
+                    st, tt = e.operand.type, e.type
+                    if isinstance(tt, I.IntType):
+                        self.check(e.site, z3.Or(v < tt.lo, v > tt.hi))
+                    elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
+                        self.check(e.site, v == enc.null(tt))
+                return v
+            case I.ListFn():
+                lst = self.eval(e.list)
+                assert isinstance(lst, SList)
+                arg = self.eval(e.arg) if e.arg is not None else None
+                return enc.list_fn(e.fn, lst, arg)
+            case I.Quant():
+                parts: list[z3.BoolRef] = []
+                for v in e.values:
+                    self.frame.temps[e.var] = enc.lit(v.value, v.type)
+                    b = self.eval(e.body)
+                    assert isinstance(b, z3.BoolRef)
+                    parts.append(b)
+                self.frame.temps.pop(e.var, None)
+                return _and(parts) if e.kind is I.QuantKind.FORALL else _or(parts)
+            case I.RecordLit():
+                return SRec(tuple((n, self.eval(v)) for (n, _), v in zip(e.type.fields, e.values,
+                                                                       strict=True)))
+            case I.ListLit():
+                assert e.type.elem is not None
+                items = [self.eval(x) for x in e.items]
+                while len(items) < e.type.cap:
+                    items.append(enc.default(e.type.elem))
+                return SList(enc.bv(len(e.items)), tuple(items))
+            case I.ArrayFill():
+                v = self.eval(e.value)
+                return SArr(tuple(v for _ in I.index_values(e.type.index)))
+
+    def read_index(self, e: I.IndexRef, base: SVal, idx: z3.BitVecRef) -> SVal:
+        enc = self.enc
+        bt = e.base.type
+        if isinstance(bt, I.ArrayType):
+            assert isinstance(base, SArr)
+            keys = I.index_values(bt.index)
+            if isinstance(bt.index, I.EnumType):
+                self.check(e.site, idx == enc.null(bt.index))
+            else:
+                self.check(e.site, z3.Or(idx < keys[0], idx > keys[-1]))
+            return enc.pick(idx, keys, base.items)
+        assert isinstance(base, SList)
+        self.check(e.site, z3.Or(idx < 0, idx >= base.length))
+        return enc.pick(idx, tuple(range(len(base.items))), base.items)
+
+    def binary(self, e: I.Binary) -> SVal:
+        op = e.op
+        a = self.eval(e.left)
+        if op in (I.BinaryOp.AND, I.BinaryOp.OR, I.BinaryOp.IMPLIES):
+            b = self.eval(e.right)
+            assert isinstance(a, z3.BoolRef) and isinstance(b, z3.BoolRef)
+            match op:
+                case I.BinaryOp.AND:
+                    return _and([a, b])
+                case I.BinaryOp.OR:
+                    return _or([a, b])
+                case _:
+                    return _or([_not(a), b])
+        b = self.eval(e.right)
+        if op is I.BinaryOp.EQ:
+            return equal(a, b)
+        if op is I.BinaryOp.NE:
+            return _not(equal(a, b))
+        assert isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef)
+        match op:
+            case I.BinaryOp.ADD:
+                return a + b
+            case I.BinaryOp.SUB:
+                return a - b
+            case I.BinaryOp.MUL:
+                return a * b
+            case I.BinaryOp.DIV:
+                return a / b
+            case I.BinaryOp.MOD:
+                return z3.SRem(a, b)
+            case I.BinaryOp.LT:
+                return a < b
+            case I.BinaryOp.LE:
+                return a <= b
+            case I.BinaryOp.GT:
+                return a > b
+            case I.BinaryOp.GE:
+                return a >= b
+        raise EngineError(f"operator {op}")
+
+    # -- writes --
+    def write(self, lv: I.Expr, value: SVal) -> None:
+        g = self.guard()
+        if z3.is_false(g):
+            return
+        match lv:
+            case I.VarRef():
+                if lv.scope is I.Scope.STATE:
+                    self.state[lv.name] = sel(g, value, self.state[lv.name])
+                    return
+                for fr in reversed(self.frames):
+                    if lv.name in fr.temps:
+                        fr.temps[lv.name] = sel(g, value, fr.temps[lv.name])
+                        return
+                raise EngineError(f"unbound temporary {lv.name}")
+            case I.FieldRef():
+                base = self.eval(lv.base)
+                assert isinstance(base, SRec)
+                self.write(lv.base, base.replace(lv.name, value))
+            case I.IndexRef():
+                base = self.eval(lv.base)
+                idx = self.eval(lv.index)
+                assert isinstance(idx, z3.BitVecRef)
+                self.read_index(lv, base, idx)  # the same null/bounds check as a read
+                if self.fault_now():
+                    return
+                if isinstance(base, SArr):
+                    assert isinstance(lv.base.type, I.ArrayType)
+                    keys = I.index_values(lv.base.type.index)
+                    new_items = tuple(sel(self.enc.is_val(idx, k), value, old)
+                                      for k, old in zip(keys, base.items, strict=True))
+                    self.write(lv.base, SArr(new_items))
+                else:
+                    assert isinstance(base, SList)
+                    new_items = tuple(sel(self.enc.is_val(idx, k), value, old)
+                                      for k, old in enumerate(base.items))
+                    self.write(lv.base, SList(base.length, new_items))
+            case _:
+                raise EngineError("bad assignment target")
+
+    def fault_now(self) -> bool:
+        return z3.is_false(self.guard())
+
+    # -- statements --
+    def run(self, stmts: Sequence[I.Stmt]) -> None:
+        for s in stmts:
+            if z3.is_false(self.guard()):
+                return
+            self.stmt(s)
+
+    def stmt(self, s: I.Stmt) -> None:
+        enc = self.enc
+        match s:
+            case I.Assign():
+                self.write(s.target, self.eval(s.value))
+            case I.If():
+                c = self.eval(s.cond)
+                assert isinstance(c, z3.BoolRef)
+                self.branch([(c, s.then), (_not(c), s.orelse)])
+            case I.Either():
+                if len(s.branches) == 1:
+                    self.run(s.branches[0])
+                    return
+                pick = self.fresh(I.IntType(0, len(s.branches) - 1), "either")
+                assert isinstance(pick, z3.BitVecRef)
+                self.constraints.append(z3.Implies(self.guard(), z3.ULT(pick, len(s.branches))))
+                self.branch([(pick == i, b) for i, b in enumerate(s.branches)])
+            case I.For():
+                for v in s.values:
+                    self.frame.temps[s.var] = enc.lit(v.value, v.type)
+                    self.run(s.body)
+            case I.Await():
+                c = self.eval(s.cond)
+                assert isinstance(c, z3.BoolRef)
+                self.awaits.append(z3.Implies(self.guard(), c))
+            case I.Assume():
+                c = self.eval(s.cond)
+                assert isinstance(c, z3.BoolRef)
+                self.constraints.append(z3.Implies(self.guard(), c))
+            case I.Assert():
+                c = self.eval(s.cond)
+                assert isinstance(c, z3.BoolRef)
+                bad = _and([self.guard(), _not(c)])
+                if not z3.is_false(bad):
+                    self.fails.append((s.site, bad))
+            case I.Choose():
+                v = self.fresh(s.type, "choose")
+                assert isinstance(v, z3.ExprRef)
+                match s.domain:
+                    case I.StaticDomain():
+                        ok = _or([equal(v, enc.lit(x.value, x.type)) for x in s.domain.values])
+                    case I.RangeDomain():
+                        lo, hi = self.eval(s.domain.lo), self.eval(s.domain.hi)
+                        assert isinstance(lo, z3.BitVecRef) and isinstance(hi, z3.BitVecRef)
+                        self.awaits.append(z3.Implies(self.guard(), lo <= hi))
+                        ok = z3.And(lo <= v, v <= hi)
+                self.constraints.append(z3.Implies(self.guard(), ok))
+                self.write(s.target, v)
+            case I.Call():
+                self.call(s)
+            case I.Return():
+                fr = self.frame
+                if s.value is not None:
+                    v = self.eval(s.value)
+                    g = self.guard()
+                    fr.result = v if fr.result is None else sel(g, v, fr.result)
+                fr.ret = _or([fr.ret, self.guard()])
+            case I.LocalDecl():
+                if s.init is None:
+                    self.frame.temps[s.name] = self.fresh(s.type, s.name)
+                    if isinstance(s.type, I.IntType | I.EnumType):
+                        v = self.frame.temps[s.name]
+                        self.constraints.append(enc.in_type(v, s.type))
+                else:
+                    self.frame.temps[s.name] = self.eval(s.init)
+            case I.ListOp():
+                self.list_op(s)
+            case I.Goto():
+                pc = enc.pc_val(self.tag_actor, s.label)
+                self.state[enc.pc_name(self.tag_actor)] = sel(
+                    self.guard(), pc, self.state[enc.pc_name(self.tag_actor)])
+            case I.Trace():
+                args = tuple(self.eval(a) for a in s.args)
+                types = tuple(a.type for a in s.args)
+                self.calls.append((s.depth, s.proc, args, types, self.guard()))
+
+    tag_actor: int = 0
+
+    def branch(self, arms: list[tuple[z3.BoolRef, Sequence[I.Stmt]]]) -> None:
+        saved = self.path
+        for c, body in arms:
+            if z3.is_false(c) or not body:
+                continue
+            self.path = _and([saved, c])
+            self.run(body)
+        self.path = saved
+
+    def call(self, s: I.Call) -> None:
+        proc = self.enc.model.proc(s.proc)
+        args = [self.eval(a) for a in s.args]
+        g = self.guard()
+        types = tuple(t for _, t in proc.params)
+        self.calls.append((self.depth, s.proc, tuple(args), types, g))
+        if self.depth > 64:
+            raise EngineError("procedure calls nested too deeply")
+        temps = {n: v for (n, _), v in zip(proc.params, args, strict=True)}
+        saved_path = self.path
+        self.frames.append(_Frame(temps, z3.BoolVal(False), None))
+        self.depth += 1
+        self.run(proc.body)
+        self.depth -= 1
+        fr = self.frames.pop()
+        self.path = saved_path
+        if s.target is not None:
+            result = fr.result if fr.result is not None else self.enc.default(proc.result or I.BOOL)
+            self.write(s.target, result)
+
+    def list_op(self, s: I.ListOp) -> None:
+        enc = self.enc
+        lst = self.eval(s.target)
+        assert isinstance(lst, SList)
+        lt = s.target.type
+        assert isinstance(lt, I.ListType) and lt.elem is not None
+        cap = lt.cap
+        n = lst.length
+        match s.op:
+            case I.ListMut.APPEND:
+                assert s.arg is not None
+                x = self.eval(s.arg)
+                self.check(s.site, n == cap)
+                if self.fault_now():
+                    return
+                items = tuple(sel(n == k, x, old) for k, old in enumerate(lst.items))
+                self.write(s.target, SList(n + 1, items))
+            case I.ListMut.REMOVE_AT:
+                assert s.arg is not None
+                i = self.eval(s.arg)
+                assert isinstance(i, z3.BitVecRef)
+                self.check(s.site, z3.Or(i < 0, i >= n))
+                if self.fault_now():
+                    return
+                d = enc.default(lt.elem)
+                items = tuple(
+                    sel(k >= i, lst.items[k + 1] if k + 1 < cap else d, lst.items[k])
+                    for k in range(cap)
+                )
+                self.write(s.target, SList(n - 1, items))
+            case I.ListMut.POP:
+                self.check(s.site, n == 0)
+                if self.fault_now():
+                    return
+                d = enc.default(lt.elem)
+                items = tuple(sel(n == k + 1, d, old) for k, old in enumerate(lst.items))
+                self.write(s.target, SList(n - 1, items))
+            case I.ListMut.CLEAR:
+                d = enc.default(lt.elem)
+                self.write(s.target, SList(enc.bv(0), tuple(d for _ in range(cap))))
+
+
+class Encoding:
+    """The transition system of one Model, over `cur`/`next` Z3 constants."""
+
+    def __init__(self, model: I.Model) -> None:
+        self.model = model
+        self.width = bit_width(model)
+        self.actor_index = {a.name: i for i, a in enumerate(model.actors)}
+        self.labels: list[list[str]] = [[s.label for s in a.steps] for a in model.actors]
+        self.prop_sites: dict[str, list[I.Site]] = {}
+        for site in model.sites:
+            self.prop_sites.setdefault(site.prop, []).append(site)
+        # state layout: user state, one pc per actor, the halted flag, one sticky error per class
+        self.var_types: dict[str, I.Type] = {v.name: v.type for v in model.vars}
+        for i, _ in enumerate(model.actors):
+            self.var_types[self.pc_name(i)] = I.IntType(0, len(self.labels[i]))
+        self.var_types["$halted"] = I.BOOL
+        for prop in self.prop_sites:
+            self.var_types[self.viol_name(prop)] = I.IntType(0, len(model.sites))
+        self.cur: dict[str, SVal] = {n: self.fresh(t, f"{n}@cur") for n, t in
+                                     self.var_types.items()}
+        self.nxt: dict[str, SVal] = {n: self.fresh(t, f"{n}@next") for n, t in
+                                     self.var_types.items()}
+        self.cur_leaves: list[z3.ExprRef] = [x for v in self.cur.values() for x in leaves(v)]
+        self.next_leaves: list[z3.ExprRef] = [x for v in self.nxt.values() for x in leaves(v)]
+        self.steps: list[StepEnc] = []
+        for ai, actor in enumerate(model.actors):
+            for step in actor.steps:
+                self.steps.append(self._encode_step(ai, step))
+        self.sel = z3.BitVec("sel@cur", max(1, (len(self.steps)).bit_length()))
+        self.choices: list[z3.ExprRef] = [c for s in self.steps for c in s.choices]
+        self.trans = self._transition()
+        self.init = self._init()
+
+    # -- values --
+    def bv(self, v: int) -> z3.BitVecRef:
+        return z3.BitVecVal(v, self.width)
+
+    def null(self, t: I.EnumType) -> z3.BitVecRef:
+        return self.bv(len(t.members))
+
+    def lit(self, value: bool | int | None, t: I.Type) -> SVal:
+        match t:
+            case I.BoolType():
+                return z3.BoolVal(bool(value))
+            case I.EnumType() if value is None:
+                return self.null(t)
+            case I.NullType():
+                return self.bv(0)
+            case _:
+                assert isinstance(value, int)
+                return self.bv(int(value))
+
+    def default(self, t: I.Type) -> SVal:
+        match t:
+            case I.BoolType():
+                return z3.BoolVal(False)
+            case I.IntType():
+                return self.bv(0 if t.lo <= 0 <= t.hi else t.lo)
+            case I.EnumType():
+                return self.null(t) if t.nullable else self.bv(0)
+            case I.NullType():
+                return self.bv(0)
+            case I.RecordType():
+                return SRec(tuple((n, self.default(ft)) for n, ft in t.fields))
+            case I.ArrayType():
+                d = self.default(t.elem)
+                return SArr(tuple(d for _ in I.index_values(t.index)))
+            case I.ListType():
+                assert t.elem is not None
+                d = self.default(t.elem)
+                return SList(self.bv(0), tuple(d for _ in range(t.cap)))
+
+    def fresh(self, t: I.Type, name: str) -> SVal:
+        match t:
+            case I.BoolType():
+                return z3.Bool(name)
+            case I.IntType() | I.EnumType() | I.NullType():
+                return z3.BitVec(name, self.width)
+            case I.RecordType():
+                return SRec(tuple((n, self.fresh(ft, f"{name}.{n}")) for n, ft in t.fields))
+            case I.ArrayType():
+                keys = I.index_values(t.index)
+                names = t.index.members if isinstance(t.index, I.EnumType) else keys
+                return SArr(tuple(self.fresh(t.elem, f"{name}[{k}]") for k in names))
+            case I.ListType():
+                assert t.elem is not None
+                return SList(z3.BitVec(f"{name}.len", self.width),
+                             tuple(self.fresh(t.elem, f"{name}[{k}]") for k in range(t.cap)))
+
+    def in_type(self, v: SVal, t: I.Type) -> z3.BoolRef:
+        """The values a variable of type t may hold (for `any` and for induction)."""
+        match t:
+            case I.BoolType() | I.NullType():
+                return z3.BoolVal(True)
+            case I.IntType():
+                assert isinstance(v, z3.BitVecRef)
+                return z3.And(v >= t.lo, v <= t.hi)
+            case I.EnumType():
+                assert isinstance(v, z3.BitVecRef)
+                top = len(t.members) + (1 if t.nullable else 0)
+                return z3.And(v >= 0, v < top)
+            case I.RecordType():
+                assert isinstance(v, SRec)
+                return _and([self.in_type(x, ft) for (_, x), (_, ft) in zip(v.fields, t.fields,
+                                                                            strict=True)])
+            case I.ArrayType():
+                assert isinstance(v, SArr)
+                return _and([self.in_type(x, t.elem) for x in v.items])
+            case I.ListType():
+                assert isinstance(v, SList) and t.elem is not None
+                parts = [v.length >= 0, v.length <= t.cap]
+                d = self.default(t.elem)
+                for k, x in enumerate(v.items):
+                    parts.append(z3.If(v.length > k, self.in_type(x, t.elem), equal(x, d)))
+                return _and(parts)
+
+    def is_val(self, idx: z3.BitVecRef, k: int) -> z3.BoolRef:
+        r = z3.simplify(idx == k)
+        assert isinstance(r, z3.BoolRef)
+        return r
+
+    def pick(self, idx: z3.BitVecRef, keys: Sequence[int], items: Sequence[SVal]) -> SVal:
+        if z3.is_bv_value(idx):
+            v = idx.as_signed_long()
+            for k, it in zip(keys, items, strict=True):
+                if k == v:
+                    return it
+            return items[-1]
+        out = items[-1]
+        for k, it in zip(reversed(keys[:-1]), reversed(items[:-1]), strict=True):
+            out = sel(idx == k, it, out)
+        return out
+
+    def list_fn(self, fn: I.ListQuery, lst: SList, arg: SVal | None) -> SVal:
+        n = lst.length
+        match fn:
+            case I.ListQuery.LEN:
+                return n
+            case I.ListQuery.CONTAINS:
+                assert arg is not None
+                return _or([_and([n > k, equal(x, arg)]) for k, x in enumerate(lst.items)])
+            case I.ListQuery.INDEX_OF:
+                assert arg is not None
+                out: z3.ExprRef = self.bv(-1)
+                for k in reversed(range(len(lst.items))):
+                    out = z3.If(_and([n > k, equal(lst.items[k], arg)]), self.bv(k), out)
+                return out
+            case I.ListQuery.LAST_INDEX_OF:
+                assert arg is not None
+                res: z3.ExprRef = self.bv(-1)
+                for k in range(len(lst.items)):
+                    res = z3.If(_and([n > k, equal(lst.items[k], arg)]), self.bv(k), res)
+                return res
+
+    # -- names --
+    @staticmethod
+    def pc_name(actor: int) -> str:
+        return f"$pc{actor}"
+
+    @staticmethod
+    def viol_name(prop: str) -> str:
+        return f"$viol:{prop}"
+
+    def pc_val(self, actor: int, label: str | None) -> z3.BitVecRef:
+        labels = self.labels[actor]
+        return self.bv(len(labels) if label is None else labels.index(label))
+
+    def done(self, state: dict[str, SVal], actor: int) -> z3.BoolRef:
+        return state[self.pc_name(actor)] == self.pc_val(actor, None)
+
+    def all_done(self, state: dict[str, SVal]) -> z3.BoolRef:
+        return _and([self.done(state, i) for i in range(len(self.model.actors))])
+
+    # -- building --
+    def _encode_step(self, ai: int, step: I.Step) -> StepEnc:
+        ex = _Exec(self, self.cur, f"{self.model.actors[ai].name}.{step.label}")
+        ex.tag_actor = ai
+        at = self.cur[self.pc_name(ai)] == self.pc_val(ai, step.label)
+        ex.run(step.body)
+        choice_set = {c.get_id() for c in ex.choices}
+        for a in ex.awaits:
+            if _mentions(a, choice_set):
+                raise EngineError(
+                    f"{step.span}: an 'await' in step {step.label} depends on a nondeterministic "
+                    "choice made earlier in the same step; put the await first or in its own step"
+                )
+        enabled = _and([at, *ex.awaits])
+        fire = _and([enabled, *ex.constraints])
+        updates: dict[str, z3.ExprRef] = {}
+        for name, val in ex.state.items():
+            old = self.cur[name]
+            for (key, new), o in zip(_flat(name, val), leaves(old), strict=True):
+                if not _same(new, o):
+                    updates[key] = new
+        return StepEnc(ai, step.label, fire, enabled, updates, tuple(ex.fails), tuple(ex.calls),
+                       tuple(ex.choices))
+
+    def flat_cur(self) -> dict[str, z3.ExprRef]:
+        return {k: v for name, val in self.cur.items() for k, v in _flat(name, val)}
+
+    def flat_next(self) -> dict[str, z3.ExprRef]:
+        return {k: v for name, val in self.nxt.items() for k, v in _flat(name, val)}
+
+    def _transition(self) -> z3.BoolRef:
+        cur, nxt = self.flat_cur(), self.flat_next()
+        sel_ = self.sel
+        parts: list[z3.BoolRef] = [z3.ULT(sel_, len(self.steps)), _not(self._halted(self.cur))]
+        for i, s in enumerate(self.steps):
+            parts.append(z3.Implies(sel_ == i, s.fire))
+        site_prop = {s.id: s.prop for s in self.model.sites}
+        fatal = {s.id for s in self.model.sites if s.fatal}
+        written: dict[str, list[tuple[int, z3.ExprRef]]] = {}
+        for i, s in enumerate(self.steps):
+            for k, v in s.updates.items():
+                written.setdefault(k, []).append((i, v))
+        # sticky error per property class: the first failing site wins
+        halted_now: list[z3.BoolRef] = []
+        per_prop: dict[str, list[tuple[int, z3.ExprRef]]] = {}
+        for i, s in enumerate(self.steps):
+            by_prop: dict[str, list[tuple[int, z3.BoolRef]]] = {}
+            for site, cond in s.fails:
+                by_prop.setdefault(site_prop[site], []).append((site, cond))
+                if site in fatal:
+                    halted_now.append(_and([sel_ == i, cond]))
+            for prop, fl in by_prop.items():
+                val: z3.ExprRef = self.bv(0)
+                for site, cond in reversed(fl):
+                    val = z3.If(cond, self.bv(site), val)
+                per_prop.setdefault(prop, []).append((i, val))
+        for prop in self.prop_sites:
+            key = self.viol_name(prop) + "#0"
+            old = cur[key]
+            assert isinstance(old, z3.BitVecRef)
+            new: z3.ExprRef = self.bv(0)
+            for i, val in reversed(per_prop.get(prop, [])):
+                new = z3.If(sel_ == i, val, new)
+            written.pop(key, None)
+            parts.append(nxt[key] == z3.If(old != 0, old, new))
+        parts.append(nxt["$halted#0"] == _or([cur["$halted#0"], *halted_now]))  # type: ignore[list-item]
+        written.pop("$halted#0", None)
+        for k, cv in cur.items():
+            if k == "$halted#0" or k.startswith("$viol:"):
+                continue
+            val2: z3.ExprRef = cv
+            for i, v in reversed(written.get(k, [])):
+                val2 = z3.If(sel_ == i, v, val2)
+            parts.append(nxt[k] == val2)
+        return z3.And(*parts)
+
+    def _halted(self, state: dict[str, SVal]) -> z3.BoolRef:
+        h = state["$halted"]
+        assert isinstance(h, z3.BoolRef)
+        return h
+
+    def _init(self) -> z3.BoolRef:
+        ex = _Exec(self, self.cur, "init")
+        parts: list[z3.BoolRef] = []
+        for v in self.model.vars:
+            sv = self.cur[v.name]
+            if v.init is None:
+                parts.append(self.in_type(sv, v.type))
+            else:
+                parts.append(equal(sv, ex.eval(v.init)))
+        for i, _ in enumerate(self.model.actors):
+            parts.append(self.cur[self.pc_name(i)] == self.pc_val(i, self.labels[i][0]))
+        parts.append(_not(self._halted(self.cur)))
+        for prop in self.prop_sites:
+            parts.append(self.cur[self.viol_name(prop)] == 0)
+        return _and(parts)
+
+    # -- properties, as formulas over `cur` --
+    def state_expr(self, e: I.Expr) -> z3.BoolRef:
+        ex = _Exec(self, self.cur, "prop")
+        v = ex.eval(e)
+        assert isinstance(v, z3.BoolRef)
+        return v
+
+    def bad(self, prop: I.Property) -> z3.BoolRef:
+        """A state in which `prop` is violated (or, for `reachable`, reached)."""
+        halted = self._halted(self.cur)
+        match prop.kind:
+            case I.PropKind.ASSERT:
+                if prop.name not in self.prop_sites:
+                    return z3.BoolVal(False)
+                v = self.cur[self.viol_name(prop.name)]
+                assert isinstance(v, z3.BitVecRef)
+                return v != 0
+            case I.PropKind.INVARIANT:
+                assert prop.expr is not None
+                return _and([_not(halted), _not(self.state_expr(prop.expr))])
+            case I.PropKind.FINAL:
+                assert prop.expr is not None
+                return _and([_not(halted), self.all_done(self.cur),
+                             _not(self.state_expr(prop.expr))])
+            case I.PropKind.REACHABLE:
+                assert prop.expr is not None
+                return _and([_not(halted), self.state_expr(prop.expr)])
+            case I.PropKind.DEADLOCK:
+                return _and([_not(halted), _not(self.all_done(self.cur)),
+                             *[_not(s.enabled) for s in self.steps]])
+
+    # -- copies per depth --
+    def state_at(self, k: int) -> dict[str, SVal]:
+        return {n: self.fresh(t, f"{n}@{k}") for n, t in self.var_types.items()}
+
+    def substitution(self, cur_k: dict[str, SVal], next_k: dict[str, SVal] | None,
+                     k: int) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+        pairs: list[tuple[z3.ExprRef, z3.ExprRef]] = []
+        for name in self.var_types:
+            pairs.extend(zip(leaves(self.cur[name]), leaves(cur_k[name]), strict=True))
+            if next_k is not None:
+                pairs.extend(zip(leaves(self.nxt[name]), leaves(next_k[name]), strict=True))
+        pairs.append((self.sel, z3.BitVec(f"sel@{k}", self.sel.size())))
+        for c in self.choices:
+            pairs.append((c, z3.Const(f"{c}@{k}", c.sort())))
+        return pairs
+
+
+def _flat(name: str, v: SVal) -> list[tuple[str, z3.ExprRef]]:
+    return [(f"{name}#{i}", x) for i, x in enumerate(leaves(v))]
+
+
+def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
+    if not ids:
+        return False
+    seen: set[int] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        if z3.is_const(x) and x.get_id() in ids:
+            return True
+        todo.extend(x.children())
+    return False
+
