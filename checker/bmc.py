@@ -225,7 +225,7 @@ def _violation(model: I.Model, enc: Encoding, m: z3.ModelRef, un: Unroller, k: i
         I.PropKind.INVARIANT: f"invariant {prop.name} does not hold: {prop.description}",
         I.PropKind.FINAL: f"at the end of the run, {prop.name} does not hold: {prop.description}",
         I.PropKind.REACHABLE: f"target {prop.name} reached: {prop.description}",
-        I.PropKind.DEADLOCK: "deadlock: " + ", ".join(
+        I.PropKind.DEADLOCK: ", ".join(
             f"{a.name} waits at {_pc_label(enc, m, un, k, i)}"
             for i, a in enumerate(model.actors)
             if _pc_label(enc, m, un, k, i) is not None

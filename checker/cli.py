@@ -1,0 +1,269 @@
+"""The `drvmc` command line. The only module that prints and exits."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from checker import pretty
+from checker.driver import CheckOptions, SpecReport, check_spec, spec_files
+from checker.errors import DrvmcError, ExitCode, SpecError, render_diagnostic
+from checker.loader import read_source
+from checker.parser import parse_text
+from checker.results import Status
+from counterexamples.text import render_text
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="drvmc: a model checker for Linux driver-core lifecycle bugs.")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _err(msg: str) -> None:
+    typer.echo(msg, err=True)
+
+
+def _print_error(e: DrvmcError, sources: dict[str, str] | None = None) -> None:
+    if isinstance(e, SpecError):
+        for d in e.diagnostics:
+            src = (sources or {}).get(d.span.file)
+            if src is None:
+                try:
+                    src = Path(d.span.file).read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    src = None
+            _err(render_diagnostic(d, src))
+        n = len(e.diagnostics)
+        _err(f"{n} error{'s' if n != 1 else ''}")
+    else:
+        _err(f"drvmc: error: {e}")
+
+
+class _Progress:
+    """Depth, elapsed time and solver calls on a terminal; silent otherwise."""
+
+    def __init__(self, enabled: bool, spec: str) -> None:
+        self.enabled = enabled
+        self.spec = spec
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, variant: str, depth: int, elapsed: float, calls: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.2:
+            return
+        self.last = now
+        sys.stderr.write(f"\r\x1b[K{self.spec} [{variant}] depth {depth}  {elapsed:5.1f}s  "
+                         f"{calls} solver calls")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def format_table(report: SpecReport) -> str:
+    header = ("variant", "property", "result", "expected", "")
+    rows = [(r.variant, r.result.prop, r.result.verdict_text(), r.expected,
+             "ok" if r.ok else "MISMATCH") for r in report.rows]
+    widths = [max(len(h), *(len(x[i]) for x in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    lines = []
+    title = f"{report.path}: {report.spec}"
+    if report.description:
+        title += f" — {report.description}"
+    lines.append(title)
+    lines.append("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+                 .rstrip())
+    for x in rows:
+        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(x, widths, strict=True))
+                     .rstrip())
+    return "\n".join(lines)
+
+
+def format_traces(report: SpecReport) -> str:
+    out: list[str] = []
+    for r in report.rows:
+        t = r.result.trace
+        if t is None or r.result.status is not Status.VIOLATED:
+            continue
+        out.append(f"--- {r.variant} / {r.result.prop}: {r.result.verdict_text()} ---")
+        out.append(render_text(t))
+        out.append("")
+    return "\n".join(out)
+
+
+def report_json(report: SpecReport) -> dict[str, Any]:
+    from counterexamples.json_trace import trace_to_json
+
+    return {
+        "file": report.path,
+        "spec": report.spec,
+        "description": report.description,
+        "variants": report.variants,
+        "results": [
+            {
+                "variant": r.variant,
+                "property": r.result.prop,
+                "kind": r.result.kind.value,
+                "status": r.result.status.value,
+                "depth": r.result.depth,
+                "engine": r.result.engine,
+                "reason": r.result.reason,
+                "expected": r.expected,
+                "as_expected": r.ok,
+                "trace": trace_to_json(r.result.trace) if r.result.trace else None,
+            }
+            for r in report.rows
+        ],
+    }
+
+
+def exit_code_for(reports: list[SpecReport]) -> ExitCode:
+    rows = [r for rep in reports for r in rep.rows]
+    if any(r.result.status is Status.UNKNOWN for r in rows):
+        return ExitCode.UNKNOWN
+    if any(not r.ok for r in rows):
+        return ExitCode.VIOLATION
+    return ExitCode.OK
+
+
+@app.command()
+def check(
+    specs: Annotated[list[Path], typer.Argument(help="spec files or folders (every *.drv "
+                                                     "outside lib/)")],
+    variant: Annotated[list[str] | None, typer.Option("--variant", "-v",
+                                                      help="variant to check (repeatable)")]
+    = None,
+    all_variants: Annotated[bool, typer.Option("--all-variants", "-a",
+                                               help="check every variant")] = False,
+    depth: Annotated[int, typer.Option("--depth", "-k", help="BMC bound (steps)")] = 40,
+    prop: Annotated[list[str] | None, typer.Option("--property", "-p",
+                                                   help="property to check (repeatable)")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout",
+                                                  help="seconds per solver call")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    lib_path: Annotated[list[Path] | None, typer.Option("--lib-path",
+                                                        help="extra folder for `use`")] = None,
+    deadlock: Annotated[bool, typer.Option("--deadlock/--no-deadlock",
+                                           help="check for deadlocks")] = True,
+    traces: Annotated[bool, typer.Option("--traces/--no-traces",
+                                         help="print counterexample traces")] = True,
+) -> None:
+    """Check every property of each spec; print a verdict table and counterexamples."""
+    if variant and all_variants:
+        _err("drvmc: error: --variant and --all-variants exclude each other")
+        raise typer.Exit(ExitCode.SPEC_ERROR)
+    opts = CheckOptions(depth=depth, timeout_s=timeout, variants=tuple(variant or ()),
+                        all_variants=all_variants, properties=tuple(prop or ()),
+                        lib_paths=tuple(lib_path or ()), deadlock=deadlock)
+    reports: list[SpecReport] = []
+    try:
+        files = spec_files(specs)
+        for f in files:
+            progress = _Progress(fmt is Format.text and sys.stderr.isatty(), str(f))
+            try:
+                rep = check_spec(f, opts, progress)
+            finally:
+                progress.clear()
+            reports.append(rep)
+            if fmt is Format.text:
+                typer.echo(format_table(rep))
+                if traces:
+                    tr = format_traces(rep)
+                    if tr:
+                        typer.echo("")
+                        typer.echo(tr.rstrip("\n"))
+                typer.echo("")
+    except DrvmcError as e:
+        _print_error(e)
+        raise typer.Exit(e.exit_code) from None
+    code = exit_code_for(reports)
+    if fmt is Format.json:
+        typer.echo(json.dumps({"drvmc": _version(), "exit_code": int(code),
+                               "specs": [report_json(r) for r in reports]}, indent=2))
+    else:
+        summary = _summary(reports)
+        typer.echo(summary)
+    raise typer.Exit(code)
+
+
+def _summary(reports: list[SpecReport]) -> str:
+    rows = [r for rep in reports for r in rep.rows]
+    bad = sum(1 for r in rows if not r.ok)
+    unknown = sum(1 for r in rows if r.result.status is Status.UNKNOWN)
+    secs = sum(rep.seconds for rep in reports)
+    text = f"{len(rows)} results, {len(rows) - bad} as expected, {bad} not"
+    if unknown:
+        text += f", {unknown} unknown"
+    return text + f" ({secs:.1f}s)"
+
+
+@app.command()
+def parse(spec: Annotated[Path, typer.Argument(help="spec file")]) -> None:
+    """Validate a spec (syntax, names, types, every variant) and print it normalized."""
+    from checker.driver import CheckOptions as _Opts
+    from checker.elaborate import elaborate, variant_names
+    from checker.loader import load_program
+
+    del _Opts
+    try:
+        text = read_source(spec)
+        ast = parse_text(text, str(spec))
+        program = load_program(spec)
+        for v in variant_names(program):
+            elaborate(program, v)
+    except DrvmcError as e:
+        _print_error(e)
+        raise typer.Exit(e.exit_code) from None
+    typer.echo(pretty.spec(ast), nl=False)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("drvmc")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print drvmc's version and the z3 version it uses."""
+    import z3
+
+    typer.echo(f"drvmc {_version()} (z3 {z3.get_version_string()})")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("drvmc: interrupted")
+        sys.exit(ExitCode.INTERRUPTED)
+    except DrvmcError as e:
+        _print_error(e)
+        sys.exit(e.exit_code)
+    except Exception as e:  # noqa: BLE001 - the last line of defence: no traceback for users
+        _err(f"drvmc: internal error: {type(e).__name__}: {e}")
+        _err("please report this with the spec that caused it")
+        sys.exit(ExitCode.INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Orchestration: specs in, per-variant per-property results out. No printing here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker import ir as I
+from checker.bmc import BmcOptions, Progress, run_bmc
+from checker.elaborate import BASE_VARIANT, elaborate, variant_names
+from checker.errors import UsageError
+from checker.loader import Program, load_program
+from checker.results import Result, Status, expect_text, expectation_for, matches
+from translators.z3_encoding import Encoding
+
+MAX_DEPTH = 1000
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    depth: int = 40
+    timeout_s: float | None = None
+    variants: tuple[str, ...] = ()  # empty: the base variant only
+    all_variants: bool = False
+    properties: tuple[str, ...] = ()  # empty: all
+    lib_paths: tuple[Path, ...] = ()
+    deadlock: bool = True
+    engine: str = "bmc"
+
+
+@dataclass(frozen=True)
+class Row:
+    variant: str
+    result: Result
+    expected: str
+    ok: bool
+
+
+@dataclass
+class SpecReport:
+    path: str
+    spec: str
+    description: str
+    variants: list[str]
+    rows: list[Row] = field(default_factory=list)
+    models: dict[str, I.Model] = field(default_factory=dict)
+    program: Program | None = None
+    seconds: float = 0.0
+
+
+Engine = Callable[[I.Model, Encoding, list[I.Property], CheckOptions, Progress | None],
+                  list[Result]]
+
+
+def _bmc_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+                progress: Progress | None) -> list[Result]:
+    return run_bmc(model, enc, props, BmcOptions(opts.depth, opts.timeout_s), progress)
+
+
+ENGINES: dict[str, Engine] = {"bmc": _bmc_engine}
+
+
+def spec_files(paths: list[Path]) -> list[Path]:
+    """Spec files named on the command line; a directory means every *.drv below it but lib/."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*.drv") if "lib" not in q.relative_to(p).parts))
+        elif p.exists():
+            out.append(p)
+        else:
+            raise UsageError(f"{p}: no such file or directory")
+    if not out:
+        raise UsageError("no spec files found in " + ", ".join(str(p) for p in paths))
+    return out
+
+
+def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None) -> SpecReport:
+    if not 0 <= opts.depth <= MAX_DEPTH:
+        raise UsageError(f"--depth must be between 0 and {MAX_DEPTH}, not {opts.depth}")
+    start = time.monotonic()
+    program = load_program(path, opts.lib_paths)
+    names = variant_names(program)
+    if opts.all_variants:
+        chosen = names
+    elif opts.variants:
+        for v in opts.variants:
+            if v not in names:
+                raise UsageError(f"{path}: no variant '{v}' (variants: {', '.join(names)})")
+        chosen = [v for v in names if v in opts.variants]
+    else:
+        chosen = [BASE_VARIANT]
+    models = {v: elaborate(program, v) for v in chosen}
+    base = next(iter(models.values()))
+    report = SpecReport(str(program.main.path), base.spec, base.description, chosen,
+                        models=models, program=program)
+    all_props: list[str] = []
+    for m in models.values():
+        for p in m.properties:
+            if p.name not in all_props:
+                all_props.append(p.name)
+    for want in opts.properties:
+        if want not in all_props:
+            raise UsageError(f"{path}: no property '{want}' (properties: {', '.join(all_props)})")
+    engine = ENGINES.get(opts.engine)
+    if engine is None:
+        raise UsageError(f"unknown engine '{opts.engine}' (engines: {', '.join(ENGINES)})")
+    for v, m in models.items():
+        props = [p for p in m.properties
+                 if (not opts.properties or p.name in opts.properties)
+                 and (opts.deadlock or p.kind is not I.PropKind.DEADLOCK)]
+        enc = Encoding(m)
+        results = {r.prop: r for r in engine(m, enc, props, opts, progress)}
+        for name in all_props:
+            if opts.properties and name not in opts.properties:
+                continue
+            if name in results:
+                r = results[name]
+            elif any(p.name == name for p in m.properties):
+                continue  # filtered out (e.g. --no-deadlock)
+            else:
+                # the variant has no check of this kind at all: nothing can fail
+                kind = next(mm.prop(name).kind for mm in models.values()
+                            if any(p.name == name for p in mm.properties))
+                if kind is I.PropKind.DEADLOCK and not opts.deadlock:
+                    continue
+                r = Result(name, kind, Status.PROVEN, 0, "static",
+                           reason="no check of this kind in this variant")
+            exp = expectation_for(m, name) if any(p.name == name for p in m.properties) else None
+            report.rows.append(Row(v, r, expect_text(m, name) if exp or any(
+                p.name == name for p in m.properties) else "safe", matches(r, exp)))
+    report.seconds = time.monotonic() - start
+    return report

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything drvmc and its tests need on a fresh Debian machine: Graphviz (dot) for
+# sequence diagrams, SPIN and Java for the cross-checks, Chromium for the report test, and the
+# Python package with its development tools. Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
+command -v spin >/dev/null 2>&1 || need_apt+=(spin)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+if [ "${DRVMC_SKIP_CHROMIUM:-0}" != 1 ]; then
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${need_apt[*]} (apt-get)" >&2
+  $SUDO apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
+fi
+
+if ! python3 -c "import checker, z3, lark, typer, pytest, hypothesis" >/dev/null 2>&1 \
+   || ! command -v drvmc >/dev/null 2>&1; then
+  echo "setup: installing drvmc (pip install -e .[dev])" >&2
+  python3 -m pip install -q --disable-pip-version-check -e '.[dev]' >&2
+  command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
+fi
