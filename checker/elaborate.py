@@ -161,7 +161,7 @@ class Elaborator:
                     self._override(d.name, d.span, self.const_decls, "constant")
                     self.const_decls[d.name] = d
                 case A.VarDecl():
-                    self._override(d.name, d.span, self.var_decls, "variable")
+                    # a fix may add state of its own (a lock, a flag): no override check
                     self.var_decls[d.name] = d
                 case A.ProcDecl():
                     info = self.procs.get(d.name)
@@ -286,6 +286,12 @@ class Elaborator:
                 return I.ArrayFill(t, self.default_value(t.elem, span), span)
             case I.ListType():
                 return I.ListLit(t, (), span)
+
+    def fill_array(self, t: I.ArrayType, value: I.Expr, span: Span, what: str) -> I.ArrayFill:
+        """An array of type `t` (nested arrays included) with every element `value`."""
+        if isinstance(t.elem, I.ArrayType) and not isinstance(_type_of(value), I.ArrayType):
+            return I.ArrayFill(t, self.fill_array(t.elem, value, span, what), span)
+        return I.ArrayFill(t, self.coerce(value, t.elem, span, what), span)
 
     def all_values(self, t: I.Type, span: Span) -> tuple[I.Lit, ...]:
         match t:
@@ -1071,7 +1077,10 @@ class Elaborator:
                 else:
                     raw = self.expr(vd.init, _Scope(), const=True)
                     if isinstance(t, I.ArrayType) and not isinstance(_type_of(raw), I.ArrayType):
-                        raw = I.ArrayFill(t, raw, raw.span)
+                        # one element value fills every dimension; coerce it to the element
+                        # type first (coerce() returns a fill of the right type unchanged, so
+                        # an uncoerced `null`/`false` here would be encoded as a wrong value)
+                        raw = self.fill_array(t, raw, vd.init.span, f"initial value of {name}")
                     init = self.coerce(raw, t, vd.init.span, f"initial value of {name}")
                 self.globals.names[name] = self.new_state_var(name, t, init, None, vd.span)
             except _Poison:
