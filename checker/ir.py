@@ -33,7 +33,7 @@ class IntType:
     hi: int
 
     def __str__(self) -> str:
-        return f"{self.lo}..{self.hi}"
+        return str(self.lo) if self.lo == self.hi else f"{self.lo}..{self.hi}"
 
 
 @dataclass(frozen=True)

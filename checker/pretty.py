@@ -44,7 +44,7 @@ def expr(e: A.Expr, prec: int = 0) -> str:
             args = ", ".join((f"{a.name} = " if a.name else "") + expr(a.value) for a in e.args)
             return f"{expr(e.func, 9)}({args})"
         case A.Unary():
-            inner = expr(e.operand, 8 if e.op is A.UnOp.NEG else 4)
+            inner = expr(e.operand, 9 if isinstance(e.operand, A.Binary | A.InSet) else 8)
             out = ("-" if e.op is A.UnOp.NEG else "!") + inner
             return out if prec <= (8 if e.op is A.UnOp.NEG else 4) else f"({out})"
         case A.Binary():
@@ -121,7 +121,7 @@ def stmt(s: A.Stmt, ind: int) -> list[str]:
     pad = "  " * ind
     match s:
         case A.LabelMark():
-            return ["  " * max(0, ind - 1) + f"{s.name}:"]
+            return ["  " * max(0, ind - 1) + f" {s.name}:"]
         case A.Assign():
             return [pad + f"{expr(s.target)} = {expr(s.value)}"]
         case A.ExprStmt():
@@ -177,12 +177,12 @@ def decl(d: A.Decl, ind: int = 0) -> list[str]:
         case A.ProcDecl():
             params = ", ".join(f"{p.name}: {type_(p.type)}" for p in d.params)
             res = f" -> {type_(d.result)}" if d.result is not None else ""
-            return [pad + f"proc {d.name}({params}){res} {_block(d.body, ind + 1)}"]
+            return [pad + f"proc {d.name}({params}){res} {_block(d.body, ind)}"]
         case A.ActorDecl():
             idx = ""
             if d.index_var is not None and d.index_domain is not None:
                 idx = f"[{d.index_var} in {set_expr(d.index_domain)}]"
-            return [pad + f"actor {d.name}{idx} {_block(d.body, ind + 1)}"]
+            return [pad + f"actor {d.name}{idx} {_block(d.body, ind)}"]
         case A.PropertyDecl():
             return [pad + f"property {d.name} {_q(d.description)}"]
         case A.StateProp():

@@ -1,0 +1,5 @@
+"""`python3 -m checker` is the `drvmc` command."""
+
+from checker.cli import main
+
+main()

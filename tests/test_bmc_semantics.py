@@ -1,0 +1,299 @@
+"""The semantics of the language as the BMC engine implements it, one behaviour per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import z3
+
+from checker import bmc as bmc_mod
+from checker.results import Status
+from tests.helpers import check, labels
+
+RACE = """
+spec race "a resource used after its release"
+enum Res { iomap }
+property uaf "no use after release"
+var live: bool[Res] = false
+proc touch(r: Res) { assert live[r] as uaf, "used after release" }
+actor probe {
+  map: live[iomap] = true
+  run: touch(iomap)
+}
+actor unbind {
+  del: await live[iomap]
+       live[iomap] = false
+}
+"""
+
+
+def test_shortest_counterexample_and_its_schedule(tmp_path: Path) -> None:
+    r = check(tmp_path, RACE)["uaf"]
+    assert r.status is Status.VIOLATED
+    assert r.depth == 3
+    assert labels(r) == ["probe.map", "unbind.del", "probe.run"]
+    assert r.trace is not None
+    assert r.trace.violation.message == "used after release"
+    assert r.trace.violation.loc is not None and r.trace.violation.loc.line == 6
+
+
+def test_exhaustive_search_proves(tmp_path: Path) -> None:
+    src = RACE.replace("del: await live[iomap]", "del: await !live[iomap]")
+    res = check(tmp_path, src)
+    # unbind now waits for the resource to be gone: it can only run before `map`.
+    assert res["uaf"].status is Status.PROVEN
+    assert "every run ends within" in res["uaf"].reason
+
+
+def test_bound_reached_is_safe_not_proven(tmp_path: Path) -> None:
+    src = """
+    var n: 0..3 = 0
+    actor spin {
+      a: while true {
+        b: n = 1 - n + 0
+      }
+    }
+    """
+    res = check(tmp_path, src, depth=5)
+    assert res["overflow"].status is Status.SAFE
+    assert res["overflow"].depth == 5
+
+
+def test_deadlock_reported_with_the_waiting_actor(tmp_path: Path) -> None:
+    src = """
+    var go: bool = false
+    actor a { s: await go }
+    actor b { t: skip }
+    """
+    r = check(tmp_path, src)["deadlock"]
+    assert r.status is Status.VIOLATED
+    assert r.trace is not None and "a waits at s" in r.trace.violation.message
+
+
+def test_allow_deadlock_removes_the_property(tmp_path: Path) -> None:
+    src = """
+    allow deadlock
+    var go: bool = false
+    actor a { s: await go }
+    """
+    assert "deadlock" not in check(tmp_path, src)
+
+
+def test_assume_prunes_without_deadlock(tmp_path: Path) -> None:
+    src = """
+    var x: bool = false
+    actor a { s: assume x }
+    """
+    assert check(tmp_path, src)["deadlock"].status is Status.PROVEN
+
+
+def test_asserts_are_warnings_and_execution_continues(tmp_path: Path) -> None:
+    src = """
+    property p1 "first"
+    property p2 "second"
+    var x: 0..3 = 0
+    actor a {
+      s: assert false as p1, "one"
+         x = 1
+      t: assert x != 1 as p2, "two"
+    }
+    """
+    res = check(tmp_path, src)
+    assert res["p1"].status is Status.VIOLATED and res["p1"].depth == 1
+    assert res["p2"].status is Status.VIOLATED and res["p2"].depth == 2
+
+
+def test_fatal_checks_halt_the_run(tmp_path: Path) -> None:
+    src = """
+    enum D { d0 }
+    property later "after the fault"
+    var h: D? = null
+    var arr: bool[D] = false
+    actor a {
+      s: arr[h] = true
+      t: assert false as later
+    }
+    """
+    res = check(tmp_path, src)
+    assert res["null_deref"].status is Status.VIOLATED and res["null_deref"].depth == 1
+    # the only run faults in its first step and stops: `t` never runs
+    assert res["later"].status is Status.PROVEN
+    assert res["deadlock"].status is Status.PROVEN
+
+
+def test_range_overflow_is_checked(tmp_path: Path) -> None:
+    src = """
+    var c: 0..2 = 0
+    actor a[i in 1..3] { s: c = c + 1 }
+    """
+    r = check(tmp_path, src)["overflow"]
+    assert r.status is Status.VIOLATED and r.depth == 3
+
+
+def test_list_operations(tmp_path: Path) -> None:
+    src = """
+    property ok "list semantics"
+    var l: list<0..9, 4> = [1, 2, 3]
+    actor a {
+      s: l.remove_at(0)
+         assert len(l) == 2 && l[0] == 2 && l[1] == 3 as ok, "remove_at shifts"
+         l.append(2)
+         assert index_of(l, 2) == 0 && last_index_of(l, 2) == 2 as ok, "search order"
+         assert contains(l, 3) && !contains(l, 1) as ok, "contains"
+         l.pop()
+         assert len(l) == 2 && 2 in l as ok, "pop"
+      t: l.clear()
+         assert len(l) == 0 && index_of(l, 2) == -1 as ok, "clear"
+    }
+    """
+    res = check(tmp_path, src)
+    assert res["ok"].status is Status.PROVEN
+    assert res["out_of_bounds"].status is Status.PROVEN
+    assert res["capacity"].status is Status.PROVEN
+
+
+def test_list_capacity_and_bounds(tmp_path: Path) -> None:
+    src = """
+    var l: list<bool, 2> = []
+    var i: 0..3 = 0
+    actor a { s: l.append(true)  t: l.append(true)  u: l.append(false) }
+    actor b { v: choose i in 0..3
+                 l[i] = false }
+    """
+    res = check(tmp_path, src)
+    assert res["capacity"].status is Status.VIOLATED and res["capacity"].depth == 3
+    assert res["out_of_bounds"].status is Status.VIOLATED and res["out_of_bounds"].depth == 1
+
+
+def test_either_and_choose_explore_every_branch(tmp_path: Path) -> None:
+    src = """
+    var x: 0..5 = 0
+    var y: bool = false
+    actor a {
+      s: either { x = 1 } or { x = 2 } or { x = 3 }
+      t: choose k in {4, 5}
+         x = x + 0
+         if k == 5 && x == 3 { y = true }
+    }
+    reachable both: y
+    invariant not_two: x != 2
+    """
+    res = check(tmp_path, src)
+    assert res["both"].status is Status.REACHABLE and res["both"].depth == 2
+    assert res["not_two"].status is Status.VIOLATED and res["not_two"].depth == 1
+
+
+def test_final_checked_only_when_all_done(tmp_path: Path) -> None:
+    src = """
+    var held: bool = false
+    actor a { get: held = true  put: held = false }
+    actor b { poke: skip }
+    final no_leak: !held
+    """
+    assert check(tmp_path, src)["no_leak"].status is Status.PROVEN
+    leaky = src.replace("put: held = false", "put: skip")
+    r = check(tmp_path, leaky)["no_leak"]
+    assert r.status is Status.VIOLATED and r.depth == 3
+
+
+def test_labelled_procedure_is_inlined_per_call_site(tmp_path: Path) -> None:
+    src = """
+    property ok "ok"
+    var c: 0..4 = 0
+    proc twice() {
+      one: c = c + 1
+      two: c = c + 1
+    }
+    actor a {
+      s: twice()
+      t: twice()
+         assert c == 4 as ok
+    }
+    """
+    res = check(tmp_path, src)
+    assert res["ok"].status is Status.PROVEN
+    src2 = src.replace("assert c == 4", "assert c == 3")
+    r = check(tmp_path, src2)["ok"]
+    assert r.status is Status.VIOLATED
+    assert labels(r) == ["a.s", "a.twice.one", "a.twice.two", "a.t", "a.twice#2.one",
+                         "a.twice#2.two"]
+
+
+def test_atomic_procedure_return_value_and_early_return(tmp_path: Path) -> None:
+    src = """
+    property ok "ok"
+    var out: 0..9 = 0
+    proc pick(x: 0..5) -> 0..9 {
+      if x > 2 { return 9 }
+      return x + 1
+    }
+    actor a {
+      s: out = pick(1)
+         assert out == 2 as ok, "small"
+         out = pick(4)
+         assert out == 9 as ok, "large"
+    }
+    """
+    assert check(tmp_path, src)["ok"].status is Status.PROVEN
+
+
+def test_labels_inside_branches_split_steps(tmp_path: Path) -> None:
+    src = """
+    var x: 0..3 = 0
+    var done_a: bool = false
+    actor a {
+      s: choose k in {0, 1}
+         if k == 1 {
+      deep:  x = 2
+         }
+      end: done_a = true
+    }
+    reachable deep_path: x == 2 && done_a
+    reachable short_path: x == 0 && done_a
+    """
+    res = check(tmp_path, src)
+    assert res["deep_path"].status is Status.REACHABLE and res["deep_path"].depth == 3
+    assert res["short_path"].status is Status.REACHABLE and res["short_path"].depth == 2
+
+
+def test_variant_overrides(tmp_path: Path) -> None:
+    src = RACE + """
+variant fixed "unbind waits for the user" {
+  actor unbind { del: await false }
+}
+expect original uaf: VIOLATED
+expect fixed deadlock: VIOLATED
+"""
+    assert check(tmp_path, src, "fixed")["uaf"].status is Status.PROVEN
+    assert check(tmp_path, src, "fixed")["deadlock"].status is Status.VIOLATED
+
+
+class _UnknownSolver:
+    """A solver that can never decide: the engine must say UNKNOWN, never SAFE."""
+
+    def __init__(self) -> None:
+        self.inner = z3.SolverFor("QF_FD")
+
+    def add(self, *a: object) -> None:
+        self.inner.add(*a)
+
+    def push(self) -> None:
+        self.inner.push()
+
+    def pop(self) -> None:
+        self.inner.pop()
+
+    def check(self) -> z3.CheckSatResult:
+        return z3.unknown
+
+    def reason_unknown(self) -> str:
+        return "timeout"
+
+
+def test_solver_unknown_is_never_safe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bmc_mod, "make_solver", lambda opts: _UnknownSolver())
+    res = check(tmp_path, RACE)
+    for r in res.values():
+        assert r.status is Status.UNKNOWN
+        assert "timeout" in r.reason
