@@ -163,6 +163,11 @@ def check(
                                            help="check for deadlocks")] = True,
     traces: Annotated[bool, typer.Option("--traces/--no-traces",
                                          help="print counterexample traces")] = True,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="a saved `-f json` run: list every result that changed (exit 1)")]
+    = None,
+    save_baseline: Annotated[Path | None, typer.Option(
+        "--save-baseline", help="also write this run's JSON here, for --baseline")] = None,
 ) -> None:
     """Check every property of each spec; print a verdict table and counterexamples."""
     if variant and all_variants:
@@ -192,14 +197,94 @@ def check(
     except DrvmcError as e:
         _print_error(e)
         raise typer.Exit(e.exit_code) from None
+    specs_json = [report_json(r) for r in reports]
+    raise typer.Exit(_finish(reports, specs_json, fmt, baseline, save_baseline, {}))
+
+
+def _finish(reports: list[SpecReport], specs_json: list[dict[str, Any]], fmt: Format,
+            baseline: Path | None, save_baseline: Path | None, extra: dict[str, Any]) -> int:
+    """The end of check and compare: exit code, baseline comparison, JSON or the summary."""
+    from checker.baseline import changes, format_changes, load_baseline, outcomes_from_reports
+    from checker.fileio import write_text_atomic
+
     code = exit_code_for(reports)
+    changed_text = None
+    try:
+        if baseline is not None:
+            found = changes(load_baseline(baseline), outcomes_from_reports(reports))
+            changed_text = format_changes(found, baseline)
+            if found and code == ExitCode.OK:
+                code = ExitCode.VIOLATION
+        doc = json.dumps({"drvmc": _version(), **extra, "exit_code": int(code),
+                          "specs": specs_json}, indent=2)
+        if save_baseline is not None:
+            write_text_atomic(save_baseline, doc + "\n")
+    except DrvmcError as e:
+        _print_error(e)
+        return int(e.exit_code)
     if fmt is Format.json:
-        typer.echo(json.dumps({"drvmc": _version(), "exit_code": int(code),
-                               "specs": [report_json(r) for r in reports]}, indent=2))
+        typer.echo(doc)
+        if changed_text is not None:
+            _err(changed_text)  # stdout stays one JSON document
     else:
-        summary = _summary(reports)
-        typer.echo(summary)
-    raise typer.Exit(code)
+        typer.echo(_summary(reports))
+        if changed_text is not None:
+            typer.echo(changed_text)
+    return int(code)
+
+
+@app.command()
+def compare(
+    specs: Annotated[list[Path], typer.Argument(help="spec files or folders")],
+    variants: Annotated[str | None, typer.Option(
+        "--variants", help="comma-separated variants (the original is always included)")]
+    = None,
+    depth: Annotated[int, typer.Option("--depth", "-k", help="BMC bound (steps)")] = 40,
+    timeout: Annotated[float | None, typer.Option("--timeout",
+                                                  help="seconds per solver call")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f")] = Format.text,
+    lib_path: Annotated[list[Path] | None, typer.Option("--lib-path",
+                                                        help="extra folder for `use`")] = None,
+    deadlock: Annotated[bool, typer.Option("--deadlock/--no-deadlock",
+                                           help="check for deadlocks")] = True,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="a saved `-f json` run: list every result that changed (exit 1)")]
+    = None,
+    save_baseline: Annotated[Path | None, typer.Option(
+        "--save-baseline", help="also write this run's JSON here, for --baseline")] = None,
+) -> None:
+    """Compare patch variants: a matrix of properties by variants; for each fix, where its runs
+    part from the original's counterexamples, what it takes away and what it breaks."""
+    from checker.compare import CompareOptions, compare_spec, comparison_json, format_comparison
+
+    chosen = tuple(v.strip() for v in (variants or "").split(",") if v.strip())
+    opts = CompareOptions(CheckOptions(depth=depth, timeout_s=timeout, variants=chosen,
+                                       lib_paths=tuple(lib_path or ()), deadlock=deadlock))
+    reports: list[SpecReport] = []
+    specs_json: list[dict[str, Any]] = []
+    try:
+        for f in spec_files(specs):
+            progress = _Progress(fmt is Format.text and sys.stderr.isatty(), str(f))
+            try:
+                cmp = compare_spec(f, opts, progress)
+            finally:
+                progress.clear()
+            reports.append(cmp.report)
+            specs_json.append({**report_json(cmp.report), "comparison": comparison_json(cmp)})
+            if fmt is Format.text:
+                typer.echo(format_comparison(cmp))
+                typer.echo("")
+    except DrvmcError as e:
+        _print_error(e)
+        raise typer.Exit(e.exit_code) from None
+    raise typer.Exit(_finish(reports, specs_json, fmt, baseline, save_baseline,
+                             {"z3": _z3_version()}))
+
+
+def _z3_version() -> str:
+    import z3
+
+    return str(z3.get_version_string())
 
 
 def _summary(reports: list[SpecReport]) -> str:
