@@ -518,6 +518,12 @@ class Elaborator:
                 if _join(ta, tb) is None or isinstance(ta, I.ListType | I.ArrayType):
                     self.diag.error("E110", f"cannot compare {ta} with {tb}", e.span)
                     raise _Poison
+                # a bare `null` takes the handle's type: the encoding's null of an enum E? is
+                # not the untyped null's value, so `h == null` was always false before this
+                if isinstance(ta, I.NullType) and isinstance(tb, I.EnumType):
+                    a = I.Lit(None, tb.as_nullable(), a.span)
+                elif isinstance(tb, I.NullType) and isinstance(ta, I.EnumType):
+                    b = I.Lit(None, ta.as_nullable(), b.span)
                 return I.Binary(op, a, b, I.BOOL, e.span)
             case I.BinaryOp.LT | I.BinaryOp.LE | I.BinaryOp.GT | I.BinaryOp.GE:
                 if not (isinstance(ta, I.IntType) and isinstance(tb, I.IntType)):
@@ -565,6 +571,9 @@ class Elaborator:
                         self.diag.error("E110", f"cannot compare {_type_of(v)} with "
                                         f"{_type_of(x)}", item.span)
                         raise _Poison
+                    vt, xt = _type_of(v), _type_of(x)
+                    if isinstance(xt, I.NullType) and isinstance(vt, I.EnumType):
+                        x = I.Lit(None, vt.as_nullable(), x.span)  # see binary(): typed null
                     parts.append(I.Binary(I.BinaryOp.EQ, v, x, I.BOOL, item.span))
                 out: I.Expr = I.Lit(False, I.BOOL, span)
                 for p in reversed(parts):
