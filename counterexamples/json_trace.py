@@ -29,6 +29,7 @@ def trace_to_json(t: Trace) -> dict[str, Any]:
                           for c in s.calls],
                 "changes": [{"var": c.var, "old": c.old, "new": c.new} for c in s.changes],
                 "state": s.state,
+                "source": s.source,
             }
             for s in t.steps
         ],
@@ -37,7 +38,9 @@ def trace_to_json(t: Trace) -> dict[str, Any]:
             "kind": t.violation.kind,
             "message": t.violation.message,
             "loc": _loc(t.violation.loc),
+            "source": t.violation.source,
         },
+        "members": list(t.members),
     }
 
 
@@ -54,7 +57,10 @@ def trace_from_json(d: dict[str, Any]) -> Trace:
             tuple(CallRecord(c["depth"], c["proc"], tuple(c["args"])) for c in s["calls"]),
             s["state"],
             tuple(Change(c["var"], c["old"], c["new"]) for c in s["changes"]),
+            s.get("source", ""),
         ))
     v = d["violation"]
     return Trace(d["spec"], d["variant"], d["property"], d["kind"], d["initial"], tuple(steps),
-                 Violation(v["property"], v["kind"], v["message"], loc(v["loc"])))
+                 Violation(v["property"], v["kind"], v["message"], loc(v["loc"]),
+                           v.get("source", "")),
+                 tuple(d.get("members", ())))

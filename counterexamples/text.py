@@ -1,31 +1,61 @@
-"""Plain-text rendering of a trace: one line per step, changed variables indented under it."""
+"""Plain-text rendering of a trace, kernel-log style.
+
+One line per step: `[ 3] i915_unbind  del  component_del(gpu) → devres_release_group(hda, NULL):
+released iomap`, then the changed state leaves indented under it, and at the end the violated
+property with its location and source line.
+"""
 
 from __future__ import annotations
 
-from counterexamples.trace import Trace, format_value
+from counterexamples.notes import members_of, notes, step_leaves
+from counterexamples.trace import CallRecord, Trace
+
+MAX_INNER = 4  # nested calls shown on the step line; the rest are counted
+
+
+def calls_text(calls: tuple[CallRecord, ...]) -> str:
+    """`top(a) → inner(b), inner2(c)`; several top-level calls are separated by `;`."""
+    groups: list[tuple[CallRecord, list[CallRecord]]] = []
+    orphans: list[CallRecord] = []
+    for c in calls:
+        if c.depth == 0:
+            groups.append((c, []))
+        elif groups:
+            groups[-1][1].append(c)
+        else:
+            orphans.append(c)
+    parts = []
+    for top, inner in groups:
+        txt = str(top)
+        if inner:
+            txt += " → " + ", ".join(str(c) for c in inner[:MAX_INNER])
+            if len(inner) > MAX_INNER:
+                txt += f", … (+{len(inner) - MAX_INNER})"
+        parts.append(txt)
+    if orphans:
+        parts.insert(0, ", ".join(str(c) for c in orphans))
+    return "; ".join(parts)
 
 
 def render_text(trace: Trace) -> str:
+    members = members_of(trace)
     lines: list[str] = []
     width_actor = max([len(s.actor) for s in trace.steps] + [5])
     width_label = max([len(s.label) for s in trace.steps] + [4])
     for s in trace.steps:
-        calls = [c for c in s.calls if c.depth == 0]
-        call_txt = ""
-        if s.calls:
-            first = str(calls[0]) if calls else str(s.calls[0])
-            inner = [str(c) for c in s.calls if c.depth > 0]
-            call_txt = first + (" → " + ", ".join(inner[:4]) if inner else "")
-            if len(inner) > 4:
-                call_txt += f", … (+{len(inner) - 4})"
-            if len(calls) > 1:
-                call_txt += "; " + "; ".join(str(c) for c in calls[1:])
-        lines.append(f"[{s.index:>2}] {s.actor:<{width_actor}}  {s.label:<{width_label}}  "
-                     f"{s.loc}" + (f"  {call_txt}" if call_txt else ""))
-        for ch in s.changes:
-            lines.append(f"       {ch.var}: {format_value(ch.old)} → {format_value(ch.new)}")
+        head = f"[{s.index:>2}] {s.actor:<{width_actor}}  {s.label:<{width_label}}"
+        call_txt = calls_text(s.calls)
+        note_txt = "; ".join(notes(s, members))
+        # a step without calls shows its notes after a dash, so they do not read as a call
+        tail = call_txt + (": " + note_txt if call_txt and note_txt else
+                           "— " + note_txt if note_txt else "")
+        lines.append((head + "  " + tail).rstrip() if tail else head.rstrip())
+        for leaf in step_leaves(s, members):
+            lines.append(f"       {leaf}")
     v = trace.violation
     where = f" at {v.loc}" if v.loc else ""
     label = "reached" if v.kind == "reachable" else "violated"
     lines.append(f"{label}: {v.prop}{where}: {v.message}")
+    if v.source and v.loc:
+        lines.append(f"  {v.loc.line:>4} | {v.source}")
     return "\n".join(lines)

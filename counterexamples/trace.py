@@ -6,7 +6,8 @@ arrays), dict (records, and enum-indexed arrays keyed by member name).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 Value = Any  # bool | int | str | None | list[Value] | dict[str, Value]
@@ -50,6 +51,7 @@ class TraceStep:
     calls: tuple[CallRecord, ...]
     state: dict[str, Value] = field(compare=True)
     changes: tuple[Change, ...] = ()
+    source: str = ""  # the step's source line (stripped), when the source was at hand
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Violation:
     kind: str  # assert, invariant, final, reachable, deadlock
     message: str
     loc: Loc | None
+    source: str = ""  # the assertion's (or property's) source line, when at hand
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class Trace:
     initial: dict[str, Value]
     steps: tuple[TraceStep, ...]
     violation: Violation
+    # every enum member of the model, when known: tells handles/indices (objects) apart from
+    # record fields in the plain values; empty means "guess from the call arguments"
+    members: tuple[str, ...] = ()
 
     @property
     def length(self) -> int:
@@ -78,7 +84,27 @@ class Trace:
         return [self.initial, *(s.state for s in self.steps)]
 
     def context_switches(self) -> int:
-        return sum(1 for a, b in zip(self.steps, self.steps[1:], strict=False) if a.actor != b.actor)
+        return sum(1 for a, b in zip(self.steps, self.steps[1:], strict=False)
+                   if a.actor != b.actor)
+
+
+def source_line(sources: Mapping[str, str], loc: Loc | None) -> str:
+    """The stripped text of `loc`'s line, or "" when the file is not at hand."""
+    if loc is None or loc.line <= 0:
+        return ""
+    text = sources.get(loc.file)
+    if text is None:
+        return ""
+    lines = text.splitlines()
+    return lines[loc.line - 1].strip() if loc.line <= len(lines) else ""
+
+
+def with_sources(trace: Trace, sources: Mapping[str, str]) -> Trace:
+    """The trace with each step's and the violation's source line filled in from `sources`."""
+    steps = tuple(replace(s, source=s.source or source_line(sources, s.loc)) for s in trace.steps)
+    v = trace.violation
+    return replace(trace, steps=steps,
+                   violation=replace(v, source=v.source or source_line(sources, v.loc)))
 
 
 def diff_states(old: dict[str, Value], new: dict[str, Value]) -> tuple[Change, ...]:
