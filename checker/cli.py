@@ -79,7 +79,8 @@ class _Progress:
 def format_table(report: SpecReport) -> str:
     header = ("variant", "property", "result", "expected", "")
     rows = [(r.variant, r.result.prop, r.result.verdict_text(), r.expected,
-             "ok" if r.ok else "MISMATCH") for r in report.rows]
+             "ok" if r.ok else "VACUOUS" if r.result.vacuous else "MISMATCH")
+            for r in report.rows]
     widths = [max(len(h), *(len(x[i]) for x in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     lines = []
@@ -107,6 +108,20 @@ def format_traces(report: SpecReport) -> str:
     return "\n".join(out)
 
 
+def format_invariants(report: SpecReport) -> str:
+    """The inductive invariants behind PROVEN/UNREACHABLE results, one lemma per line."""
+    out: list[str] = []
+    for r in report.rows:
+        inv = r.result.invariant
+        if inv is None or r.result.status not in (Status.PROVEN, Status.UNREACHABLE):
+            continue
+        out.append(f"--- {r.variant} / {r.result.prop}: {r.result.verdict_text()}; "
+                   "inductive invariant ---")
+        out.extend("  " + line for line in inv.splitlines())
+        out.append("")
+    return "\n".join(out)
+
+
 def report_json(report: SpecReport) -> dict[str, Any]:
     from counterexamples.json_trace import trace_to_json
 
@@ -124,6 +139,8 @@ def report_json(report: SpecReport) -> dict[str, Any]:
                 "depth": r.result.depth,
                 "engine": r.result.engine,
                 "reason": r.result.reason,
+                "invariant": r.result.invariant,
+                "vacuous": r.result.vacuous,
                 "expected": r.expected,
                 "as_expected": r.ok,
                 "trace": trace_to_json(r.result.trace) if r.result.trace else None,
@@ -163,6 +180,10 @@ def check(
                                            help="check for deadlocks")] = True,
     traces: Annotated[bool, typer.Option("--traces/--no-traces",
                                          help="print counterexample traces")] = True,
+    engine: Annotated[str, typer.Option("--engine", "-e",
+                                        help="bmc (bounded, finds bugs), kind (k-induction), "
+                                             "pdr (IC3/Spacer), auto (all at once); see "
+                                             "docs/ENGINES.md")] = "bmc",
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="a saved `-f json` run: list every result that changed (exit 1)")]
     = None,
@@ -175,7 +196,7 @@ def check(
         raise typer.Exit(ExitCode.SPEC_ERROR)
     opts = CheckOptions(depth=depth, timeout_s=timeout, variants=tuple(variant or ()),
                         all_variants=all_variants, properties=tuple(prop or ()),
-                        lib_paths=tuple(lib_path or ()), deadlock=deadlock)
+                        lib_paths=tuple(lib_path or ()), deadlock=deadlock, engine=engine)
     reports: list[SpecReport] = []
     try:
         files = spec_files(specs)
@@ -193,6 +214,10 @@ def check(
                     if tr:
                         typer.echo("")
                         typer.echo(tr.rstrip("\n"))
+                    invs = format_invariants(rep)
+                    if invs:
+                        typer.echo("")
+                        typer.echo(invs.rstrip("\n"))
                 typer.echo("")
     except DrvmcError as e:
         _print_error(e)

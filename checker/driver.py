@@ -13,6 +13,7 @@ from checker.elaborate import BASE_VARIANT, elaborate, variant_names
 from checker.errors import UsageError
 from checker.loader import Program, load_program
 from checker.results import Result, Status, expect_text, expectation_for, matches
+from checker.vacuity import flag_vacuous
 from translators.z3_encoding import Encoding
 
 MAX_DEPTH = 1000
@@ -59,7 +60,29 @@ def _bmc_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: Ch
     return run_bmc(model, enc, props, BmcOptions(opts.depth, opts.timeout_s), progress)
 
 
-ENGINES: dict[str, Engine] = {"bmc": _bmc_engine}
+def _kind_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+                 progress: Progress | None) -> list[Result]:
+    from checker.kind import KindOptions, run_kind
+
+    return run_kind(model, enc, props, KindOptions(opts.depth, opts.timeout_s), progress)
+
+
+def _pdr_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+                progress: Progress | None) -> list[Result]:
+    from checker.pdr import PdrOptions, run_pdr
+
+    return run_pdr(model, enc, props, PdrOptions(opts.timeout_s, opts.depth), progress)
+
+
+def _auto_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+                 progress: Progress | None) -> list[Result]:
+    from checker.portfolio import AutoOptions, run_auto
+
+    return run_auto(model, enc, props, AutoOptions(opts.depth, opts.timeout_s), progress)
+
+
+ENGINES: dict[str, Engine] = {"bmc": _bmc_engine, "kind": _kind_engine, "pdr": _pdr_engine,
+                              "auto": _auto_engine}
 
 
 def spec_files(paths: list[Path]) -> list[Path]:
@@ -112,7 +135,8 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
                  if (not opts.properties or p.name in opts.properties)
                  and (opts.deadlock or p.kind is not I.PropKind.DEADLOCK)]
         enc = Encoding(m)
-        results = {r.prop: r for r in engine(m, enc, props, opts, progress)}
+        flagged, vacuity_declared = flag_vacuous(m, engine(m, enc, props, opts, progress))
+        results = {r.prop: r for r in flagged}
         for name in all_props:
             if opts.properties and name not in opts.properties:
                 continue
@@ -130,6 +154,7 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
                            reason="no check of this kind in this variant")
             exp = expectation_for(m, name) if any(p.name == name for p in m.properties) else None
             report.rows.append(Row(v, r, expect_text(m, name) if exp or any(
-                p.name == name for p in m.properties) else "safe", matches(r, exp)))
+                p.name == name for p in m.properties) else "safe",
+                matches(r, exp) and (not r.vacuous or vacuity_declared)))
     report.seconds = time.monotonic() - start
     return report

@@ -29,8 +29,14 @@ class Result:
     reason: str = ""  # UNKNOWN: why; PROVEN: how
     trace: Trace | None = None
     seconds: float = 0.0
+    invariant: str | None = None  # PROVEN/UNREACHABLE by pdr: the inductive invariant, spec names
+    vacuous: str = ""  # PROVEN/SAFE while a `reachable` target is not reached: which and how
 
     def verdict_text(self) -> str:
+        text = self._verdict_text()
+        return f"{text} (vacuous: {self.vacuous})" if self.vacuous else text
+
+    def _verdict_text(self) -> str:
         match self.status:
             case Status.VIOLATED:
                 return f"VIOLATED at length {self.depth}"

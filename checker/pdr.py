@@ -1,0 +1,145 @@
+"""IC3/PDR through Z3's Spacer: the transition template as constrained Horn clauses.
+
+    Inv(cur) <- Init(cur)
+    Inv(next) <- Inv(cur) && Trans(cur, next, sel, choices)
+    query: Inv(cur) && Bad(cur)
+
+`Fixedpoint.query` answers `unsat` when no bad state is reachable; Spacer then gives the
+interpretation of Inv it found, an inductive invariant, which is checked independently (three
+SAT queries) before it is believed, and printed in spec names. When Spacer answers `sat` the bad
+state is reachable, but its derivation is not decoded: BMC is asked for a shortest trace instead,
+and the property is VIOLATED only with that trace. A Spacer time-out raises
+`Z3Exception('canceled')`; it becomes UNKNOWN, never safe.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import z3
+
+from checker import ir as I
+from checker.bmc import BmcOptions, Progress, make_solver
+from checker.errors import EngineError
+from checker.invariant_names import render_invariant
+from checker.kind import KindOptions, OnResult, run_kind
+from checker.results import Result, Status
+from translators.z3_encoding import Encoding
+
+
+@dataclass(frozen=True)
+class PdrOptions:
+    timeout_s: float | None = None  # per property (one Spacer query)
+    depth: int = 40  # bound for the BMC run that confirms a reachable bad state with a trace
+    confirm: bool = True  # False: leave confirmation to another engine (the portfolio's BMC)
+
+
+class Chc:
+    """The Horn clauses of one encoding, ready for one query per property."""
+
+    def __init__(self, enc: Encoding) -> None:
+        self.enc = enc
+        self.cur = list(enc.cur_leaves)
+        self.nxt = list(enc.next_leaves)
+        self.inv = z3.Function("Inv", *[x.sort() for x in self.cur], z3.BoolSort())
+
+    def fixedpoint(self, timeout_s: float | None) -> z3.Fixedpoint:
+        fp = z3.Fixedpoint()
+        fp.set(engine="spacer")
+        if timeout_s is not None:
+            fp.set(timeout=max(1, int(timeout_s * 1000)))
+        fp.register_relation(self.inv)
+        fp.declare_var(*self.cur, *self.nxt, self.enc.sel, *self.enc.choices)
+        fp.rule(self.inv(*self.cur), self.enc.init)
+        fp.rule(self.inv(*self.nxt), [self.inv(*self.cur), self.enc.trans])
+        return fp
+
+    def invariant(self, fp: z3.Fixedpoint) -> z3.BoolRef:
+        body = fp.get_cover_delta(-1, self.inv)
+        inv = z3.substitute_vars(body, *self.cur)
+        assert isinstance(inv, z3.BoolRef)
+        return inv
+
+    def validate(self, inv: z3.BoolRef, bad: z3.BoolRef, timeout_s: float | None) -> str | None:
+        """Why `inv` is not an inductive invariant excluding `bad`, or None when it is."""
+        inv_next = z3.substitute(inv, *zip(self.cur, self.nxt, strict=True))
+        checks = (
+            ("the initial states", z3.And(self.enc.init, z3.Not(inv))),
+            ("a transition", z3.And(inv, self.enc.trans, z3.Not(inv_next))),
+            ("the property", z3.And(inv, bad)),
+        )
+        for what, q in checks:
+            s = make_solver(BmcOptions(timeout_s=timeout_s))
+            s.add(q)
+            r = s.check()
+            if r != z3.unsat:
+                return f"the invariant does not cover {what} ({r})"
+        return None
+
+
+def run_pdr(model: I.Model, enc: Encoding, props: list[I.Property], opts: PdrOptions,
+            progress: Progress | None = None, on_result: OnResult | None = None) -> list[Result]:
+    start = time.monotonic()
+    chc = Chc(enc)
+    results: list[Result] = []
+    for n, p in enumerate(props):
+        t0 = time.monotonic()
+        r = _one(model, enc, chc, p, opts, t0)
+        results.append(r)
+        if on_result is not None:
+            on_result(r)
+        if progress is not None:
+            progress(model.variant, n + 1, time.monotonic() - start, n + 1)
+    return results
+
+
+def _one(model: I.Model, enc: Encoding, chc: Chc, p: I.Property, opts: PdrOptions,
+         t0: float) -> Result:
+    reached = p.kind is I.PropKind.REACHABLE
+    bad = enc.bad(p)
+
+    def elapsed() -> float:
+        return time.monotonic() - t0
+
+    if z3.is_false(bad):
+        return Result(p.name, p.kind, Status.UNREACHABLE if reached else Status.PROVEN, 0, "pdr",
+                      reason="no state can be bad", invariant="true", seconds=elapsed())
+    fp = chc.fixedpoint(opts.timeout_s)
+    try:
+        answer = fp.query(z3.And(chc.inv(*chc.cur), bad))
+    except z3.Z3Exception as e:
+        # Spacer reports a time-out (and an interrupt) by raising, not by answering unknown
+        why = "time-out" if "cancel" in str(e) else f"spacer: {e}"
+        if opts.timeout_s is not None and "cancel" in str(e):
+            why = f"time-out after {opts.timeout_s:g}s"
+        return Result(p.name, p.kind, Status.UNKNOWN, 0, "pdr", reason=f"pdr: {why}",
+                      seconds=elapsed())
+    if answer == z3.unsat:
+        inv = chc.invariant(fp)
+        problem = chc.validate(inv, bad, opts.timeout_s)
+        if problem is not None:
+            return Result(p.name, p.kind, Status.UNKNOWN, 0, "pdr",
+                          reason=f"pdr: {problem}", seconds=elapsed())
+        return Result(p.name, p.kind, Status.UNREACHABLE if reached else Status.PROVEN, 0, "pdr",
+                      reason="pdr: inductive invariant", invariant=render_invariant(enc, inv),
+                      seconds=elapsed())
+    if answer == z3.sat:
+        if not opts.confirm:
+            return Result(p.name, p.kind, Status.UNKNOWN, 0, "pdr",
+                          reason="reachable (pdr); run bmc for the trace", seconds=elapsed())
+        (b,) = run_kind(model, enc, [p], KindOptions(opts.depth, opts.timeout_s,
+                                                     step_case=False))
+        match b.status:
+            case Status.VIOLATED | Status.REACHABLE:
+                return Result(p.name, p.kind, b.status, b.depth, "pdr+bmc", trace=b.trace,
+                              seconds=elapsed())
+            case Status.PROVEN | Status.UNREACHABLE:
+                raise EngineError(f"{model.variant}/{p.name}: pdr reaches a bad state but bmc "
+                                  f"finds that {b.reason}")
+            case _:
+                return Result(p.name, p.kind, Status.UNKNOWN, b.depth, "pdr",
+                              reason=f"reachable (pdr), but no trace within {b.depth} steps; "
+                                     "raise --depth for bmc", seconds=elapsed())
+    return Result(p.name, p.kind, Status.UNKNOWN, 0, "pdr",
+                  reason=f"pdr: {fp.reason_unknown()}", seconds=elapsed())

@@ -1,0 +1,167 @@
+"""`--engine auto`: bug finding and proving at once, first conclusive answer per property wins.
+
+Z3 contexts are not thread-safe and the encoding lives in the default context, so the engines run
+in forked worker processes, each with its own copy of the encoding:
+- `kind`: k-induction, whose base case is BMC (shortest counterexamples with traces);
+- `pdr`: Spacer, with confirmation of reachable bad states left to `kind`'s base case.
+Each worker streams a property's result as soon as it is conclusive (VIOLATED or REACHABLE with
+a trace, PROVEN or UNREACHABLE). When every property has a conclusive answer the remaining
+workers are terminated. Two conclusive answers that disagree (a proof and a counterexample for
+the same property) are an internal error. Without a conclusive answer the best bounded one is
+kept (SAFE≤k / NOT REACHED≤k from the base case), then UNKNOWN with every engine's reason.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue as queue_mod
+import signal
+import time
+import traceback
+from dataclasses import dataclass, replace
+from typing import Any
+
+from checker import ir as I
+from checker.bmc import Progress
+from checker.errors import EngineError
+from checker.kind import KindOptions, run_kind
+from checker.pdr import PdrOptions, run_pdr
+from checker.results import Result, Status
+from translators.z3_encoding import Encoding
+
+CONCLUSIVE = (Status.VIOLATED, Status.REACHABLE, Status.PROVEN, Status.UNREACHABLE)
+FOUND = (Status.VIOLATED, Status.REACHABLE)
+HOLDS = (Status.PROVEN, Status.UNREACHABLE)
+# Spacer gets this long per property when `--timeout` is not given, so `auto` always ends.
+AUTO_PDR_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class AutoOptions:
+    depth: int = 40
+    timeout_s: float | None = None
+    engines: tuple[str, ...] = ("kind", "pdr")
+
+
+Msg = tuple[str, str, Any]  # (kind of message, engine, payload)
+
+
+def _worker(engine: str, model: I.Model, enc: Encoding, props: list[I.Property],
+            opts: AutoOptions, out: Any) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and terminates the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def send_result(r: Result) -> None:
+        out.put(("result", engine, r))
+
+    def send_progress(variant: str, k: int, elapsed: float, calls: int) -> None:
+        out.put(("progress", engine, (k, elapsed, calls)))
+
+    try:
+        match engine:
+            case "kind" | "bmc":
+                rs = run_kind(model, enc, props, KindOptions(opts.depth, opts.timeout_s,
+                                                             step_case=engine == "kind"),
+                              send_progress, send_result)
+            case "pdr":
+                t = opts.timeout_s if opts.timeout_s is not None else AUTO_PDR_TIMEOUT_S
+                rs = run_pdr(model, enc, props, PdrOptions(t, opts.depth, confirm=False),
+                             send_progress, send_result)
+            case _:
+                raise EngineError(f"no engine {engine} in the portfolio")
+        out.put(("done", engine, rs))
+    except Exception as e:  # reported to the parent, which raises EngineError
+        out.put(("error", engine, f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
+
+
+def _better_bounded(a: Result | None, b: Result) -> Result:
+    """Among inconclusive answers: a bounded one (SAFE≤k) beats UNKNOWN; deeper beats shallower."""
+    if a is None:
+        return b
+    rank = {Status.SAFE: 2, Status.NOT_REACHED: 2, Status.UNKNOWN: 1}
+    ra, rb = rank.get(a.status, 0), rank.get(b.status, 0)
+    if rb > ra or (rb == ra and b.depth > a.depth):
+        return b
+    return a
+
+
+def contradiction(a: Result, b: Result) -> bool:
+    return (a.status in FOUND and b.status in HOLDS) or (a.status in HOLDS and b.status in FOUND)
+
+
+def run_auto(model: I.Model, enc: Encoding, props: list[I.Property], opts: AutoOptions,
+             progress: Progress | None = None) -> list[Result]:
+    start = time.monotonic()
+    ctx = mp.get_context("fork")
+    out: Any = ctx.Queue()
+    workers = {e: ctx.Process(target=_worker, args=(e, model, enc, props, opts, out),
+                              daemon=True, name=f"drvmc-{e}")
+               for e in opts.engines}
+    final: dict[str, Result] = {}
+    fallback: dict[str, Result | None] = {p.name: None for p in props}
+    reasons: dict[str, list[str]] = {p.name: [] for p in props}
+    running = set(workers)
+    try:
+        for w in workers.values():
+            w.start()
+        while running and len(final) < len(props):
+            try:
+                kind, engine, payload = out.get(timeout=0.5)
+            except queue_mod.Empty:
+                for e in list(running):
+                    if not workers[e].is_alive() and out.empty():
+                        running.discard(e)
+                        for p in props:
+                            reasons[p.name].append(f"{e} worker stopped "
+                                                   f"(exit code {workers[e].exitcode})")
+                continue
+            match kind:
+                case "progress":
+                    if progress is not None:
+                        k, _, calls = payload
+                        progress(f"{model.variant} {engine}", k, time.monotonic() - start, calls)
+                case "result":
+                    _take(final, fallback, reasons, payload)
+                case "done":
+                    running.discard(engine)
+                    for r in payload:
+                        _take(final, fallback, reasons, r)
+                case "error":
+                    raise EngineError(f"{engine} engine failed on variant {model.variant}: "
+                                      f"{payload}")
+    finally:
+        for w in workers.values():
+            if w.is_alive():
+                w.terminate()
+        for w in workers.values():
+            w.join(timeout=5)
+        out.close()
+    elapsed = time.monotonic() - start
+    results: list[Result] = []
+    for p in props:
+        if p.name in final:
+            results.append(replace(final[p.name], seconds=elapsed))
+            continue
+        fb = fallback[p.name]
+        if fb is None or fb.status is Status.UNKNOWN:
+            why = "; ".join(reasons[p.name]) or "no engine answered"
+            results.append(Result(p.name, p.kind, Status.UNKNOWN, fb.depth if fb else 0, "auto",
+                                  reason=why, seconds=elapsed))
+        else:
+            results.append(replace(fb, seconds=elapsed))
+    return results
+
+
+def _take(final: dict[str, Result], fallback: dict[str, Result | None],
+          reasons: dict[str, list[str]], r: Result) -> None:
+    if r.status in CONCLUSIVE:
+        old = final.get(r.prop)
+        if old is not None and contradiction(old, r):
+            raise EngineError(f"engines disagree on {r.prop}: {old.engine} says "
+                              f"{old.verdict_text()}, {r.engine} says {r.verdict_text()}")
+        if old is None:
+            final[r.prop] = r
+        return
+    fallback[r.prop] = _better_bounded(fallback[r.prop], r)
+    if r.reason:
+        reasons[r.prop].append(f"{r.engine}: {r.reason}")
