@@ -125,6 +125,7 @@ class PropChange:
     change: Change
     original: Result | None
     fix: Result | None
+    reached_by: str = ""  # LOST_TARGET: the variant that reaches it (the original if it does)
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,8 @@ def compare_spec(path: Path, opts: CompareOptions,
             if enc is None:
                 enc = Encoding(model)
             replays.append(replay(trace, model, enc, BmcOptions(chk.depth, chk.timeout_s)))
-        changes = tuple(_change(p, _result(report, opts.original, p), _result(report, v, p))
-                        for p in props)
+        changes = tuple(_lost_elsewhere(report, opts.original, v, _change(
+            p, _result(report, opts.original, p), _result(report, v, p))) for p in props)
         fixes.append(FixComparison(v, model.variant_description, tuple(replays), changes))
     return Comparison(report, opts.original, tuple(props), tuple(fixes),
                       report.seconds + time.monotonic() - start)
@@ -222,6 +223,22 @@ def _change(prop: str, o: Result | None, f: Result | None) -> PropChange:
     if o.status is Status.REACHABLE and f.status in _NOT_REACHED:
         return mk(Change.LOST_TARGET)
     return mk(Change.SAME)
+
+
+def _lost_elsewhere(report: SpecReport, original: str, variant: str,
+                    c: PropChange) -> PropChange:
+    """A target the original does not reach either (it crashes first, say) is still lost when
+    another fix reaches it: the guard that dodges a NULL dereference by skipping the work."""
+    if c.change is Change.LOST_TARGET:
+        return replace(c, reached_by=original)
+    if (c.change is not Change.SAME or c.fix is None or c.fix.kind is not I.PropKind.REACHABLE
+            or c.fix.status not in _NOT_REACHED):
+        return c
+    for v in report.variants:
+        other = _result(report, v, c.prop)
+        if v not in (original, variant) and other and other.status is Status.REACHABLE:
+            return replace(c, change=Change.LOST_TARGET, reached_by=v)
+    return c
 
 
 def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Replay:
@@ -315,7 +332,8 @@ def _blocked(trace: Trace, fix: I.Model, enc: Encoding, un: Unroller, m: z3.Mode
             fix_label = labels[pci]
             s = next(s for s in enc.steps if s.actor == ai and s.label == fix_label)
             enabled = z3.is_true(m.eval(un.at(s.enabled, j), model_completion=True))
-            where = fix_label
+            sp = fix.actors[ai].step(fix_label).span
+            where = f"{fix_label} ({Path(sp.file).name}:{sp.line})"
             if fix_label != step.label:
                 where += f" (original: {step.label})"
             if enabled:
@@ -398,6 +416,13 @@ def format_comparison(cmp: Comparison) -> str:
     return "\n".join(lines)
 
 
+def _reached_by(c: PropChange) -> str:
+    """Where a lost target is reached: the original's result, or another variant's."""
+    if c.original is not None and c.original.status is Status.REACHABLE:
+        return f"{cell_text(c.original)} in the original"
+    return f"reached by {c.reached_by}"
+
+
 def fix_lines(fx: FixComparison) -> list[str]:
     lines = []
     for rp in fx.replays:
@@ -408,8 +433,10 @@ def fix_lines(fx: FixComparison) -> list[str]:
         lines.append(f"  fixes: {', '.join(fixed)}")
     if still:
         lines.append(f"  still violated: {', '.join(still)}")
-    lost = [f"{c.prop} ({cell_text(c.original)} → {cell_text(c.fix)})"
-            for c in (*fx.of(Change.LOST_TARGET), *fx.of(Change.NEW_DEADLOCK))]
+    lost = [f"target {c.prop} ({_reached_by(c)}, {cell_text(c.fix)} here)"
+            for c in fx.of(Change.LOST_TARGET)]
+    lost += [f"{c.prop} ({cell_text(c.original)} → {cell_text(c.fix)})"
+             for c in fx.of(Change.NEW_DEADLOCK)]
     lines.append("  takes away: " + (", ".join(lost) if lost else "nothing the spec checks"))
     new = [f"{c.prop} ({cell_text(c.original)} → {cell_text(c.fix)})"
            for c in fx.of(Change.NEW_VIOLATION)]
@@ -464,7 +491,8 @@ def comparison_json(cmp: Comparison) -> dict[str, Any]:
                 ],
                 "changes": [
                     {"property": c.prop, "change": c.change.value,
-                     "original": _result_ref(c.original), "fix": _result_ref(c.fix)}
+                     "original": _result_ref(c.original), "fix": _result_ref(c.fix),
+                     "reached_by": c.reached_by or None}
                     for c in fx.changes if c.change is not Change.SAME
                 ],
             }
