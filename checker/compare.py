@@ -72,7 +72,7 @@ class Replay:
     fix_label: str = ""  # BLOCKED: where that actor stands in the fix ("" when done/absent)
     why: str = ""  # BLOCKED: what stops it; UNKNOWN: the solver's reason
     differences: tuple[Difference, ...] = ()
-    fix_labels: tuple[str, ...] = ()  # the labels the fix's run took, step by step
+    fix_steps: tuple[str, ...] = ()  # "actor label" of each step the fix's run took
 
     @property
     def parted_at(self) -> int | None:
@@ -98,7 +98,8 @@ class Replay:
                 text = (f"blocked without parting: the fix takes all {self.length} steps "
                         "and the violation does not happen")
             case ReplayStatus.REPRODUCED:
-                text = f"NOT blocked: the fix's run with the same {self.length} steps is still bad"
+                text = (f"NOT blocked: the fix's run with the same {self.length} steps is still "
+                        "bad: " + " → ".join(self.fix_steps))
             case ReplayStatus.UNKNOWN:
                 return f"unknown after {self.followed} steps ({self.why})"
         if self.differences:
@@ -281,11 +282,11 @@ def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Repla
                       why=f"solver: {solver.reason_unknown()}")
     if r == z3.sat:
         return Replay(trace.prop, n, ReplayStatus.REPRODUCED, n,
-                      fix_labels=_labels(fix, enc, solver.model(), n))
+                      fix_steps=_labels(fix, enc, solver.model(), n))
     solver.pop()
     # every run of the fix with this schedule is good: show how its end state differs
     diffs = _differences(trace, fix, enc, un, model, n)
-    return Replay(trace.prop, n, ReplayStatus.AVOIDED, n, differences=diffs, fix_labels=labels)
+    return Replay(trace.prop, n, ReplayStatus.AVOIDED, n, differences=diffs, fix_steps=labels)
 
 
 def _early(trace: Trace, r: z3.CheckSatResult, why: str) -> Replay:
@@ -307,7 +308,8 @@ def _labels(fix: I.Model, enc: Encoding, m: z3.ModelRef, n: int) -> tuple[str, .
     out = []
     for j in range(n):
         v = m.eval(z3.BitVec(f"sel@{j}", enc.sel.size()), model_completion=True)
-        out.append(enc.steps[v.as_long()].label if z3.is_bv_value(v) else "?")
+        s = enc.steps[v.as_long()] if z3.is_bv_value(v) else None
+        out.append(f"{fix.actors[s.actor].name} {s.label}" if s else "?")
     return tuple(out)
 
 
@@ -484,7 +486,7 @@ def comparison_json(cmp: Comparison) -> dict[str, Any]:
                         "why": rp.why,
                         "differences": [{"var": d.var, "original": d.original, "fix": d.fix}
                                         for d in rp.differences],
-                        "fix_labels": list(rp.fix_labels),
+                        "fix_steps": list(rp.fix_steps),
                         "summary": rp.summary(),
                     }
                     for rp in fx.replays

@@ -66,9 +66,7 @@ def header_comment(source: str) -> str:
         s = line.strip()
         if s.startswith(("#", "//")):
             out.append(s.lstrip("#/").strip())
-        elif not s and not out:
-            continue
-        elif s.startswith("spec ") and not out:
+        elif not out and (not s or s.startswith("spec ")):
             continue
         else:
             break
@@ -208,10 +206,10 @@ def render_markdown(cmps: list[Comparison], info: ToolInfo, images: dict[str, st
         out.append("")
         out.append("| variant | property | result | engine | depth | time |")
         out.append("|---|---|---|---|---|---|")
-        for r in rep.rows:
-            out.append(f"| {_md(r.variant)} | {_md(r.result.prop)} | {_md(cell_text(r.result))}"
-                       f" | {_md(r.result.engine)} | {r.result.depth} | "
-                       f"{r.result.seconds:.2f} s |")
+        for run in rep.rows:
+            res = run.result
+            out.append(f"| {_md(run.variant)} | {_md(res.prop)} | {_md(cell_text(res))}"
+                       f" | {_md(res.engine)} | {res.depth} | {res.seconds:.2f} s |")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -361,11 +359,11 @@ def _html_spec(cmp: Comparison, svg: SvgRenderer) -> list[str]:
     out.append("<h3>How it was checked</h3>")
     out.append('<table class="runs"><tr><th>variant</th><th>property</th><th>result</th>'
                "<th>engine</th><th>depth</th><th>time</th></tr>")
-    for r in rep.rows:
-        out.append(f"<tr><td>{_h(r.variant)}</td><td>{_h(r.result.prop)}</td>"
-                   f"<td>{_h(r.result.verdict_text())}</td><td>{_h(r.result.engine)}</td>"
-                   f'<td>{r.result.depth}</td><td class="time">{r.result.seconds:.2f} s</td>'
-                   "</tr>")
+    for row in rep.rows:
+        res = row.result
+        out.append(f"<tr><td>{_h(row.variant)}</td><td>{_h(res.prop)}</td>"
+                   f"<td>{_h(res.verdict_text())}</td><td>{_h(res.engine)}</td>"
+                   f'<td>{res.depth}</td><td class="time">{res.seconds:.2f} s</td></tr>')
     out.append("</table>")
     out.append("</section>")
     return out
