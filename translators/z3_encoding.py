@@ -605,6 +605,10 @@ class _Exec:
             raise EngineError("procedure calls nested too deeply")
         temps = {n: v for (n, _), v in zip(proc.params, args, strict=True)}
         saved_path = self.path
+        # the callee runs only where the call runs: its guard must include the caller's
+        # `returned` flag (guard() reads the innermost frame's only), else a callee's asserts
+        # fired after the caller had returned
+        self.path = g
         self.frames.append(_Frame(temps, z3.BoolVal(False), None))
         self.depth += 1
         self.run(proc.body)
