@@ -23,7 +23,7 @@ from checker.errors import DrvmcError
 from checker.fileio import check_output_path, write_text_atomic
 from checker.results import Result, Status
 from counterexamples.text import render_text
-from counterexamples.trace import Trace
+from counterexamples.trace import Trace, with_sources
 
 SvgRenderer = Callable[[Trace], str | None]
 
@@ -85,10 +85,15 @@ def _slug(text: str) -> str:
 
 
 def figures(cmp: Comparison, statuses: tuple[Status, ...]) -> list[Figure]:
+    """The traces of the results with these statuses, with their source lines filled in."""
+    prog = cmp.report.program
     out = []
     for r in cmp.report.rows:
-        if r.result.status in statuses and r.result.trace is not None:
-            out.append(Figure(r.variant, r.result, r.result.trace,
+        t = r.result.trace
+        if r.result.status in statuses and t is not None:
+            if prog is not None:
+                t = with_sources(t, prog.sources)
+            out.append(Figure(r.variant, r.result, t,
                               _slug(f"{cmp.report.spec}-{r.variant}-{r.result.prop}")))
     return out
 
