@@ -21,7 +21,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
 fi
 
-if ! python3 -c "import checker, z3, lark, typer, pytest, hypothesis" >/dev/null 2>&1 \
+if ! python3 -c "import checker, z3, lark, typer, pytest, hypothesis, jsonschema" >/dev/null 2>&1 \
    || ! command -v drvmc >/dev/null 2>&1; then
   echo "setup: installing drvmc (pip install -e .[dev])" >&2
   python3 -m pip install -q --disable-pip-version-check -e '.[dev]' >&2
