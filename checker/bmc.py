@@ -27,6 +27,7 @@ class BmcOptions:
     depth: int = 40
     timeout_s: float | None = None  # per solver call
     seed: int = 0
+    min_switches: bool = True  # re-choose each counterexample with the fewest actor switches
 
 
 def make_solver(opts: BmcOptions) -> z3.Solver:
@@ -87,7 +88,9 @@ def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOpt
             r = solver.check()
             calls += 1
             if r == z3.sat:
-                trace = decode_trace(model, enc, un, solver.model(), k, p)
+                from checker.switches import fewest_switches
+
+                trace = fewest_switches(model, enc, un, solver, k, p, opts)
                 status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
                 results[p.name] = Result(p.name, p.kind, status, k, "bmc", trace=trace,
                                          seconds=time.monotonic() - start)
