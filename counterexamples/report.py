@@ -192,7 +192,7 @@ def render_markdown(cmps: list[Comparison], info: ToolInfo, images: dict[str, st
             out.append("### Proofs")
             out.append("")
             for v, r in proofs:
-                out.append(f"- {_md(v)} / {_md(r.prop)}: {_md(r.verdict_text())} "
+                out.append(f"- {_md(v)} / {_md(r.prop)}: {_md(cell_text(r))} "
                            f"({_md(_engine_line(r))})")
                 inv = _invariant(r)
                 if inv:
@@ -262,7 +262,8 @@ def _fix_item_class(line: str) -> str:
     s = line.strip()
     if s.startswith("takes away:") and not s.endswith("nothing the spec checks"):
         return ' class="lost"'
-    if s.startswith("new violations:") and not s.endswith("none"):
+    if (s.startswith("new violations:") and not s.endswith("none")) or (
+            s.startswith("still violated:") or "NOT blocked" in s):
         return ' class="new"'
     return ""
 
@@ -346,7 +347,7 @@ def _html_spec(cmp: Comparison, svg: SvgRenderer) -> list[str]:
     if proofs:
         out.append("<h3>Proofs</h3><ul>")
         for v, r in proofs:
-            item = f"<li>{_h(v)} / {_h(r.prop)}: <b>{_h(r.verdict_text())}</b> " \
+            item = f"<li>{_h(v)} / {_h(r.prop)}: <b>{_h(cell_text(r))}</b> " \
                    f"({_h(_engine_line(r))})"
             inv = _invariant(r)
             if inv:

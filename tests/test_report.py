@@ -1,0 +1,168 @@
+"""`drvmc report`: Markdown with diagrams beside it, and an HTML page checked in headless Chromium.
+
+Regenerate the golden Markdown after an intended change with
+`UPDATE_GOLDEN=1 python3 -m pytest tests/test_report.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from checker.cli import app
+from counterexamples.report import header_comment
+
+ROOT = Path(__file__).parent.parent
+FIX = Path("tests/fixtures/compare")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def _mask(text: str) -> str:
+    return re.sub(r"\d+\.\d+ s\b", "T s", text)
+
+
+def test_header_comment() -> None:
+    src = "\n# first line\n#   second\n// third\nspec x \"d\"\n# not part of it\n"
+    assert header_comment(src) == "first line\nsecond\nthird"
+    assert header_comment('spec x "d"\n# after the spec line\n\nenum E { a }\n') == (
+        "after the spec line")
+    assert header_comment("enum E { a }\n# later\n") == ""
+
+
+def test_markdown_report_golden(tmp_path: Path) -> None:
+    out = tmp_path / "r.md"
+    r = CliRunner().invoke(app, ["report", str(FIX / "uaf.drv"), "-o", str(out)])
+    assert r.exit_code == 0, r.stdout + r.stderr
+    text = out.read_text(encoding="utf-8")
+    svg = tmp_path / "r_files" / "uaf-original-use_after_release.svg"
+    if shutil.which("dot"):
+        assert "](r_files/uaf-original-use_after_release.svg)" in text
+        assert "<svg" in svg.read_text(encoding="utf-8")
+    else:
+        text = text + "\n"  # no diagrams without Graphviz: the golden file has them
+    golden = ROOT / FIX / "uaf.report.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(_mask(text), encoding="utf-8")
+    assert _mask(text) == golden.read_text(encoding="utf-8")
+
+
+def test_report_refuses_other_suffixes(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["report", str(FIX / "uaf.drv"), "-o", str(tmp_path / "r.txt")])
+    assert r.exit_code == 3 and "must end in .md or .html" in r.stderr
+    assert not (tmp_path / "r.txt").exists()
+
+
+# ---------------------------------------------------------------------- HTML in Chromium
+
+
+def _png_rgb(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and RGB rows of an 8-bit non-interlaced PNG (what Chromium writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width = 8, b"", 0
+    height = bpp = 0
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos:pos + 4])
+        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+        pos += 12 + n
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and interlace == 0 and color in (2, 6)
+            bpp = 3 if color == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+    raw = zlib.decompress(idat)
+    stride = width * bpp
+    rows: list[bytes] = []
+    prev = bytearray(stride)
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            match f:
+                case 1:
+                    line[i] = (line[i] + a) & 255
+                case 2:
+                    line[i] = (line[i] + b) & 255
+                case 3:
+                    line[i] = (line[i] + (a + b) // 2) & 255
+                case 4:
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                    line[i] = (line[i] + pred) & 255
+        prev = line
+        rgb = bytes(line) if bpp == 3 else bytes(v for k, v in enumerate(line) if k % 4 != 3)
+        rows.append(rgb)
+    return width, height, rows
+
+
+def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", f"--user-data-dir={tmp / 'profile'}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (scripts/setup.sh)")
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz is not installed")
+def test_html_report_renders_in_chromium(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    r = CliRunner().invoke(app, ["report", str(FIX), "-o", str(page)])
+    assert r.exit_code == 0, r.stdout + r.stderr
+    url = page.resolve().as_uri()
+
+    dom = _chromium(["--dump-dom", url], tmp_path).stdout
+    # the matrix of each spec: a header row and one row per property, as the browser parsed it
+    matrices = re.findall(r'<table class="matrix">(.*?)</table>', dom, flags=re.DOTALL)
+    assert [m.count("<tr>") for m in matrices] == [3, 4, 5]  # baseline, s0_resume, uaf
+    assert '<td class="VIOLATED" title="expected VIOLATED 3; VIOLATED at length 3">VIOLATED 3' \
+           "</td>" in matrices[1]
+    assert "takes away: target port_configured (reached by v6, UNREACHABLE here)" in dom
+    # every counterexample's diagram is an inline <svg> with drawn content and its labels
+    svgs = re.findall(r"<svg\b.*?</svg>", dom, flags=re.DOTALL)
+    n_cex = dom.count('<figure class="diagram">')
+    assert n_cex == len(svgs) == 6  # baseline 1, s0_resume 2, uaf 3
+    for s in svgs:
+        assert s.count("<text") >= 3 and ("<polygon" in s or "<path" in s)
+    assert "null_deref: NULL Mmu handle dereferenced" in svgs[1]
+
+    shot = tmp_path / "shot.png"
+    _chromium([f"--screenshot={shot}", "--window-size=1000,1600", url], tmp_path)
+    width, height, rows = _png_rgb(shot.read_bytes())
+    assert (width, height) == (1000, 1600)
+
+    def count(y0: int, y1: int, want: tuple[int, int, int], tol: int = 12) -> int:
+        n = 0
+        for row in rows[y0:y1]:
+            for x in range(0, width * 3, 3):
+                if all(abs(row[x + i] - want[i]) <= tol for i in range(3)):
+                    n += 1
+        return n
+
+    def ink(y0: int, y1: int) -> int:
+        return sum(1 for row in rows[y0:y1] for x in range(0, width * 3, 3)
+                   if row[x] + row[x + 1] + row[x + 2] < 3 * 160)
+
+    # the page is not blank, the matrices' coloured cells are painted (VIOLATED red, PROVEN
+    # green), and below them the diagrams draw dark strokes and text
+    assert ink(0, 200) > 2000
+    assert count(0, height, (0xF8, 0xD0, 0xD0)) > 2000  # VIOLATED cells
+    assert count(0, height, (0xCF, 0xEC, 0xCF)) > 2000  # PROVEN cells
+    assert ink(height // 2, height) > 3000
