@@ -11,6 +11,7 @@ from checker import ir as I
 from checker.bmc import BmcOptions, Progress, run_bmc
 from checker.elaborate import BASE_VARIANT, elaborate, variant_names
 from checker.errors import UsageError
+from checker.explicit import ExplicitOptions, run_explicit
 from checker.loader import Program, load_program
 from checker.results import Result, Status, expect_text, expectation_for, matches
 from checker.vacuity import flag_vacuous
@@ -60,6 +61,11 @@ def _bmc_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: Ch
     return run_bmc(model, enc, props, BmcOptions(opts.depth, opts.timeout_s), progress)
 
 
+def _explicit_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+                     progress: Progress | None) -> list[Result]:
+    return run_explicit(model, props, ExplicitOptions(opts.depth), progress)
+
+
 def _kind_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
                  progress: Progress | None) -> list[Result]:
     from checker.kind import KindOptions, run_kind
@@ -82,7 +88,7 @@ def _auto_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: C
 
 
 ENGINES: dict[str, Engine] = {"bmc": _bmc_engine, "kind": _kind_engine, "pdr": _pdr_engine,
-                              "auto": _auto_engine}
+                              "auto": _auto_engine, "explicit": _explicit_engine}
 
 
 def spec_files(paths: list[Path]) -> list[Path]:

@@ -1,0 +1,763 @@
+"""Explicit-state model checking: breadth-first search over concrete states of the IR.
+
+A second opinion for the Z3 engines: it executes the same lowered steps concretely and must give
+exactly the semantics of `translators/z3_encoding.py`, which is the reference:
+
+- one step of one actor fires per transition; a halted state has no successors;
+- `await c` false blocks the step (it counts for deadlock); `assume c` false discards the path
+  (not a deadlock); `either`, `choose` and locals without initialiser branch;
+- a failed user `assert` is recorded (the first failing site per property class, sticky) and the
+  step goes on; a failed built-in check (null, bounds, overflow, capacity) records its site, ends
+  the step where it failed (earlier writes stay, the pc does not move) and halts the run;
+- expressions evaluate every operand (no short-circuit, `ite` evaluates both arms), as the
+  symbolic encoding does, so the same check fails first;
+- integers are the encoding's signed bit-vectors of `bit_width(model)` bits.
+
+Breadth-first order makes every counterexample a shortest one; when the reachable state space is
+exhausted within the bound, the open properties are PROVEN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from checker import ir as I
+from checker.errors import EngineError
+from checker.results import Result, Status
+from counterexamples.trace import (
+    CallRecord,
+    Loc,
+    Trace,
+    TraceStep,
+    Value,
+    Violation,
+    diff_states,
+    format_value,
+)
+from translators.z3_encoding import bit_width
+
+Progress = Callable[[str, int, float, int], None]
+
+# A concrete value: bool, int (enum members by position, null = number of members), or a tuple
+# (records by field order, arrays by index order, lists holding only their live items).
+CVal = bool | int | tuple["CVal", ...]
+State = tuple[CVal, ...]
+
+
+@dataclass(frozen=True)
+class ExplicitOptions:
+    depth: int = 40
+    max_states: int = 2_000_000
+
+
+class _Fault(Exception):
+    """A failed built-in check: the rest of the step does nothing."""
+
+
+class _Blocked(Exception):
+    """An `await` (or an empty `choose` range) is false: the step cannot fire."""
+
+
+class _Returned(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One execution path of one step from one state."""
+
+    state: State | None  # None: discarded by an `assume`
+    calls: tuple[tuple[int, str, tuple[CVal, ...], tuple[I.Type, ...]], ...]
+
+
+class Machine:
+    """The concrete transition system of one Model (the layout mirrors the Z3 encoding)."""
+
+    def __init__(self, model: I.Model) -> None:
+        self.model = model
+        self.width = bit_width(model)
+        self._half = 1 << (self.width - 1)
+        self._mask = (1 << self.width) - 1
+        self.nvars = len(model.vars)
+        self.var_index = {v.name: i for i, v in enumerate(model.vars)}
+        self.labels = [[s.label for s in a.steps] for a in model.actors]
+        self.pc0 = self.nvars
+        self.halted_at = self.nvars + len(model.actors)
+        self.viol_props: list[str] = []
+        for site in model.sites:
+            if site.prop not in self.viol_props:
+                self.viol_props.append(site.prop)
+        self.viol0 = self.halted_at + 1
+        self.viol_slot = {p: self.viol0 + i for i, p in enumerate(self.viol_props)}
+        self.sites = {s.id: s for s in model.sites}
+        # the steps, in the encoding's order; indexed by (actor, pc) for a fast pc test
+        self.steps: list[tuple[int, I.Step]] = [(ai, s) for ai, a in enumerate(model.actors)
+                                                for s in a.steps]
+        self.by_pc: list[list[int]] = [[] for _ in model.actors]
+        for si, (ai, st) in enumerate(self.steps):
+            pc = self.labels[ai].index(st.label)
+            while len(self.by_pc[ai]) <= pc:
+                self.by_pc[ai].append(-1)
+            self.by_pc[ai][pc] = si
+
+    # ---- values ----
+    def wrap(self, x: int) -> int:
+        return ((x + self._half) & self._mask) - self._half
+
+    def lit(self, value: bool | int | None, t: I.Type) -> CVal:
+        match t:
+            case I.BoolType():
+                return bool(value)
+            case I.EnumType() if value is None:
+                return len(t.members)
+            case I.NullType():
+                return 0
+            case _:
+                assert isinstance(value, int)
+                return int(value)
+
+    def default(self, t: I.Type) -> CVal:
+        match t:
+            case I.BoolType():
+                return False
+            case I.IntType():
+                return 0 if t.lo <= 0 <= t.hi else t.lo
+            case I.EnumType():
+                return len(t.members) if t.nullable else 0
+            case I.NullType():
+                return 0
+            case I.RecordType():
+                return tuple(self.default(ft) for _, ft in t.fields)
+            case I.ArrayType():
+                d = self.default(t.elem)
+                return tuple(d for _ in I.index_values(t.index))
+            case I.ListType():
+                return ()
+
+    def type_values(self, t: I.Type) -> list[CVal]:
+        """Every value of a scalar type (for `any` and locals without initialiser)."""
+        match t:
+            case I.BoolType():
+                return [False, True]
+            case I.IntType():
+                return list(range(t.lo, t.hi + 1))
+            case I.EnumType():
+                return list(range(len(t.members) + (1 if t.nullable else 0)))
+            case _:
+                raise EngineError(f"explicit engine: cannot enumerate every value of {t}")
+
+    # ---- states ----
+    def initial_states(self) -> Iterator[State]:
+        ex = _Exec(self, [], prop_mode=True)
+        fixed: list[list[CVal]] = []
+        for v in self.model.vars:
+            if v.init is None:
+                fixed.append(self.type_values(v.type))
+            else:
+                fixed.append([ex.eval(v.init)])
+        tail: list[CVal] = [self.lab(ai, a.steps[0].label)
+                            for ai, a in enumerate(self.model.actors)]
+        tail.append(False)
+        tail.extend(0 for _ in self.viol_props)
+        for combo in itertools.product(*fixed):
+            yield (*combo, *tail)
+
+    def lab(self, actor: int, label: str | None) -> int:
+        labels = self.labels[actor]
+        return len(labels) if label is None else labels.index(label)
+
+    def all_done(self, s: State) -> bool:
+        return all(s[self.pc0 + ai] == len(self.labels[ai]) for ai in range(len(self.labels)))
+
+    def successors(self, s: State) -> tuple[bool, list[tuple[int, Outcome]]]:
+        """(some step is enabled by pc and awaits, [(step index, outcome)])."""
+        out: list[tuple[int, Outcome]] = []
+        enabled = False
+        if s[self.halted_at]:
+            return False, out
+        for ai, row in enumerate(self.by_pc):
+            pc = s[self.pc0 + ai]
+            assert isinstance(pc, int)
+            if pc >= len(row) or row[pc] < 0:
+                continue
+            si = row[pc]
+            for oc in self.run_step(s, si):
+                if oc is None:
+                    continue
+                enabled = True
+                if oc.state is not None:
+                    out.append((si, oc))
+        return enabled, out
+
+    def run_step(self, s: State, si: int) -> Iterator[Outcome | None]:
+        """Every execution path of step `si` from `s`; None for a path blocked by an await."""
+        ai, step = self.steps[si]
+        prefix: list[int] = []
+        while True:
+            ex = _Exec(self, list(s), prop_mode=False, actor=ai, prefix=prefix)
+            blocked = False
+            try:
+                ex.run(step.body)
+            except _Fault:
+                pass
+            except _Blocked:
+                blocked = True
+            except _Returned:
+                pass
+            if blocked:
+                yield None
+            else:
+                yield Outcome(None if ex.discarded else self._finish(s, ex), tuple(ex.calls))
+            # next choice sequence (depth-first over the choice tree)
+            trail = ex.trail
+            while trail and trail[-1][0] + 1 >= trail[-1][1]:
+                trail.pop()
+            if not trail:
+                return
+            prefix = [c for c, _ in trail]
+            prefix[-1] += 1
+
+    def _finish(self, old: State, ex: _Exec) -> State:
+        st = ex.state
+        halted = False
+        seen: set[str] = set()
+        for site_id in ex.fails:
+            site = self.sites[site_id]
+            if site.fatal:
+                halted = True
+            if site.prop in seen:
+                continue
+            seen.add(site.prop)
+            slot = self.viol_slot[site.prop]
+            if old[slot] == 0:
+                st[slot] = site_id
+        if halted:
+            st[self.halted_at] = True
+        return tuple(st)
+
+    # ---- properties ----
+    def prop_holds(self, e: I.Expr, s: State) -> bool:
+        v = _Exec(self, list(s), prop_mode=True).eval(e)
+        assert isinstance(v, bool)
+        return v
+
+    def is_bad(self, p: I.Property, s: State, enabled: bool | None) -> bool:
+        halted = bool(s[self.halted_at])
+        match p.kind:
+            case I.PropKind.ASSERT:
+                slot = self.viol_slot.get(p.name)
+                return slot is not None and s[slot] != 0
+            case I.PropKind.INVARIANT:
+                assert p.expr is not None
+                return not halted and not self.prop_holds(p.expr, s)
+            case I.PropKind.FINAL:
+                assert p.expr is not None
+                return not halted and self.all_done(s) and not self.prop_holds(p.expr, s)
+            case I.PropKind.REACHABLE:
+                assert p.expr is not None
+                return not halted and self.prop_holds(p.expr, s)
+            case I.PropKind.DEADLOCK:
+                return not halted and not self.all_done(s) and enabled is False
+
+    # ---- decoding ----
+    def value(self, v: CVal, t: I.Type) -> Value:
+        match t:
+            case I.BoolType():
+                return bool(v)
+            case I.IntType() | I.NullType():
+                return v
+            case I.EnumType():
+                assert isinstance(v, int)
+                return t.members[v] if 0 <= v < len(t.members) else None
+            case I.RecordType():
+                assert isinstance(v, tuple)
+                return {n: self.value(x, ft) for (n, ft), x in zip(t.fields, v, strict=True)}
+            case I.ArrayType():
+                assert isinstance(v, tuple)
+                vals = [self.value(x, t.elem) for x in v]
+                if isinstance(t.index, I.EnumType):
+                    return dict(zip(t.index.members, vals, strict=True))
+                return vals
+            case I.ListType():
+                assert isinstance(v, tuple) and t.elem is not None
+                return [self.value(x, t.elem) for x in v]
+
+    def user_state(self, s: State) -> dict[str, Value]:
+        return {v.name: self.value(s[i], v.type) for i, v in enumerate(self.model.vars)}
+
+
+class _Exec:
+    """Concrete execution of one step (or evaluation of one property) from one state."""
+
+    def __init__(self, m: Machine, state: list[CVal], prop_mode: bool, actor: int = 0,
+                 prefix: Sequence[int] = ()) -> None:
+        self.m = m
+        self.state = state
+        self.prop_mode = prop_mode
+        self.actor = actor
+        self.frames: list[dict[str, CVal]] = [{}]
+        self.result: list[CVal | None] = [None]
+        self.fails: list[int] = []
+        self.calls: list[tuple[int, str, tuple[CVal, ...], tuple[I.Type, ...]]] = []
+        self.discarded = False
+        self.depth = 0
+        self.prefix = prefix
+        self.trail: list[tuple[int, int]] = []  # (choice, number of options) per choice point
+
+    def choose(self, n: int) -> int:
+        k = len(self.trail)
+        c = self.prefix[k] if k < len(self.prefix) else 0
+        self.trail.append((c, n))
+        return c
+
+    def check(self, site: int | None, bad: bool) -> None:
+        if not site or not bad or self.prop_mode:
+            return
+        self.fails.append(site)
+        raise _Fault
+
+    # ---- expressions ----
+    def eval(self, e: I.Expr) -> CVal:
+        m = self.m
+        match e:
+            case I.Lit():
+                return m.lit(e.value, e.type)
+            case I.VarRef():
+                if e.scope is I.Scope.STATE:
+                    return self.state[m.var_index[e.name]]
+                for fr in reversed(self.frames):
+                    if e.name in fr:
+                        return fr[e.name]
+                raise EngineError(f"unbound temporary {e.name}")
+            case I.FieldRef():
+                base = self.eval(e.base)
+                rt = e.base.type
+                assert isinstance(base, tuple) and isinstance(rt, I.RecordType)
+                return base[_field_pos(rt, e.name)]
+            case I.IndexRef():
+                base = self.eval(e.base)
+                idx = self.eval(e.index)
+                assert isinstance(idx, int)
+                return self.read_index(e, base, idx)
+            case I.Unary():
+                v = self.eval(e.operand)
+                if e.op is I.UnaryOp.NOT:
+                    return not v
+                assert isinstance(v, int)
+                return m.wrap(-v)
+            case I.Binary():
+                return self.binary(e)
+            case I.Ite():
+                c = self.eval(e.cond)
+                a = self.eval(e.then)
+                b = self.eval(e.orelse)
+                return a if c else b
+            case I.Coerce():
+                v = self.eval(e.operand)
+                if e.site:
+                    st, tt = e.operand.type, e.type
+                    assert isinstance(v, int)
+                    if isinstance(tt, I.IntType):
+                        self.check(e.site, v < tt.lo or v > tt.hi)
+                    elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
+                        self.check(e.site, v == len(tt.members))
+                return v
+            case I.ListFn():
+                lst = self.eval(e.list)
+                assert isinstance(lst, tuple)
+                arg = self.eval(e.arg) if e.arg is not None else None
+                match e.fn:
+                    case I.ListQuery.LEN:
+                        return len(lst)
+                    case I.ListQuery.CONTAINS:
+                        return arg in lst
+                    case I.ListQuery.INDEX_OF:
+                        return lst.index(arg) if arg in lst else -1
+                    case I.ListQuery.LAST_INDEX_OF:
+                        return len(lst) - 1 - lst[::-1].index(arg) if arg in lst else -1
+            case I.Quant():
+                fr = self.frames[-1]
+                vals: list[bool] = []
+                for x in e.values:
+                    fr[e.var] = m.lit(x.value, x.type)
+                    b = self.eval(e.body)
+                    assert isinstance(b, bool)
+                    vals.append(b)
+                fr.pop(e.var, None)
+                return all(vals) if e.kind is I.QuantKind.FORALL else any(vals)
+            case I.RecordLit():
+                return tuple(self.eval(v) for v in e.values)
+            case I.ListLit():
+                return tuple(self.eval(x) for x in e.items)
+            case I.ArrayFill():
+                v = self.eval(e.value)
+                return tuple(v for _ in I.index_values(e.type.index))
+
+    def read_index(self, e: I.IndexRef, base: CVal, idx: int) -> CVal:
+        """A read as the encoding does it: a check, then the element (or the last slot)."""
+        assert isinstance(base, tuple)
+        bt = e.base.type
+        if isinstance(bt, I.ArrayType):
+            keys = I.index_values(bt.index)
+            if isinstance(bt.index, I.EnumType):
+                self.check(e.site, idx == len(bt.index.members))
+            else:
+                self.check(e.site, idx < keys[0] or idx > keys[-1])
+            pos = idx - keys[0]
+            return base[pos] if 0 <= pos < len(base) else base[-1]
+        assert isinstance(bt, I.ListType) and bt.elem is not None
+        self.check(e.site, idx < 0 or idx >= len(base))
+        # the encoding's list has `cap` slots, the unused ones holding the default value
+        if 0 <= idx < len(base):
+            return base[idx]
+        if 0 <= idx < bt.cap - 1 or len(base) < bt.cap:
+            return self.m.default(bt.elem)
+        return base[-1]
+
+    def binary(self, e: I.Binary) -> CVal:
+        op = e.op
+        a = self.eval(e.left)
+        b = self.eval(e.right)
+        match op:
+            case I.BinaryOp.AND:
+                return bool(a) and bool(b)
+            case I.BinaryOp.OR:
+                return bool(a) or bool(b)
+            case I.BinaryOp.IMPLIES:
+                return (not a) or bool(b)
+            case I.BinaryOp.EQ:
+                return a == b
+            case I.BinaryOp.NE:
+                return a != b
+        assert isinstance(a, int) and isinstance(b, int)
+        w = self.m.wrap
+        match op:
+            case I.BinaryOp.ADD:
+                return w(a + b)
+            case I.BinaryOp.SUB:
+                return w(a - b)
+            case I.BinaryOp.MUL:
+                return w(a * b)
+            case I.BinaryOp.DIV:
+                if b == 0:
+                    raise EngineError("division by zero")
+                q = abs(a) // abs(b)
+                return w(q if (a < 0) == (b < 0) else -q)
+            case I.BinaryOp.MOD:
+                if b == 0:
+                    raise EngineError("division by zero")
+                r = abs(a) % abs(b)
+                return w(-r if a < 0 else r)
+            case I.BinaryOp.LT:
+                return a < b
+            case I.BinaryOp.LE:
+                return a <= b
+            case I.BinaryOp.GT:
+                return a > b
+            case I.BinaryOp.GE:
+                return a >= b
+        raise EngineError(f"operator {op}")
+
+    # ---- writes ----
+    def write(self, lv: I.Expr, value: CVal) -> None:
+        match lv:
+            case I.VarRef():
+                if lv.scope is I.Scope.STATE:
+                    self.state[self.m.var_index[lv.name]] = value
+                    return
+                for fr in reversed(self.frames):
+                    if lv.name in fr:
+                        fr[lv.name] = value
+                        return
+                raise EngineError(f"unbound temporary {lv.name}")
+            case I.FieldRef():
+                base = self.eval(lv.base)
+                rt = lv.base.type
+                assert isinstance(base, tuple) and isinstance(rt, I.RecordType)
+                pos = _field_pos(rt, lv.name)
+                self.write(lv.base, (*base[:pos], value, *base[pos + 1:]))
+            case I.IndexRef():
+                base = self.eval(lv.base)
+                idx = self.eval(lv.index)
+                assert isinstance(base, tuple) and isinstance(idx, int)
+                self.read_index(lv, base, idx)  # the same null/bounds check as a read
+                bt = lv.base.type
+                if isinstance(bt, I.ArrayType):
+                    pos = idx - I.index_values(bt.index)[0]
+                    if not 0 <= pos < len(base):
+                        return  # no slot matches: the encoding writes nothing
+                else:
+                    pos = idx
+                    if not 0 <= pos < len(base):
+                        if isinstance(bt, I.ListType) and 0 <= pos < bt.cap:
+                            raise EngineError("unchecked write past the end of a list")
+                        return
+                self.write(lv.base, (*base[:pos], value, *base[pos + 1:]))
+            case _:
+                raise EngineError("bad assignment target")
+
+    # ---- statements ----
+    def run(self, stmts: Sequence[I.Stmt]) -> None:
+        for s in stmts:
+            self.stmt(s)
+
+    def stmt(self, s: I.Stmt) -> None:
+        m = self.m
+        match s:
+            case I.Assign():
+                self.write(s.target, self.eval(s.value))
+            case I.If():
+                self.run(s.then if self.eval(s.cond) else s.orelse)
+            case I.Either():
+                if len(s.branches) == 1:
+                    self.run(s.branches[0])
+                else:
+                    self.run(s.branches[self.choose(len(s.branches))])
+            case I.For():
+                for v in s.values:
+                    self.frames[-1][s.var] = m.lit(v.value, v.type)
+                    self.run(s.body)
+            case I.Await():
+                if not self.eval(s.cond):
+                    raise _Blocked
+            case I.Assume():
+                # the path is discarded, but later awaits still decide whether the step is
+                # enabled (the encoding's `enabled` ignores assumes)
+                if not self.eval(s.cond):
+                    self.discarded = True
+            case I.Assert():
+                if not self.eval(s.cond):
+                    self.fails.append(s.site)
+            case I.Choose():
+                match s.domain:
+                    case I.StaticDomain():
+                        vals = [m.lit(x.value, x.type) for x in s.domain.values]
+                    case I.RangeDomain():
+                        lo, hi = self.eval(s.domain.lo), self.eval(s.domain.hi)
+                        assert isinstance(lo, int) and isinstance(hi, int)
+                        if lo > hi:
+                            raise _Blocked
+                        vals = list(range(lo, hi + 1))
+                if not vals:
+                    self.discarded = True
+                    return
+                self.write(s.target, vals[self.choose(len(vals))])
+            case I.Call():
+                self.call(s)
+            case I.Return():
+                if s.value is not None:
+                    self.result[-1] = self.eval(s.value)
+                raise _Returned
+            case I.LocalDecl():
+                if s.init is None:
+                    vals = m.type_values(s.type)
+                    self.frames[-1][s.name] = vals[self.choose(len(vals))]
+                else:
+                    self.frames[-1][s.name] = self.eval(s.init)
+            case I.ListOp():
+                self.list_op(s)
+            case I.Goto():
+                self.state[m.pc0 + self.actor] = m.lab(self.actor, s.label)
+            case I.Trace():
+                args = tuple(self.eval(a) for a in s.args)
+                self.calls.append((s.depth, s.proc, args, tuple(a.type for a in s.args)))
+
+    def call(self, s: I.Call) -> None:
+        proc = self.m.model.proc(s.proc)
+        args = tuple(self.eval(a) for a in s.args)
+        types = tuple(t for _, t in proc.params)
+        self.calls.append((self.depth, s.proc, args, types))
+        self.frames.append({n: v for (n, _), v in zip(proc.params, args, strict=True)})
+        self.result.append(None)
+        self.depth += 1
+        with contextlib.suppress(_Returned):
+            self.run(proc.body)
+        self.depth -= 1
+        self.frames.pop()
+        res = self.result.pop()
+        if s.target is not None:
+            self.write(s.target, res if res is not None else
+                       self.m.default(proc.result or I.BOOL))
+
+    def list_op(self, s: I.ListOp) -> None:
+        lst = self.eval(s.target)
+        lt = s.target.type
+        assert isinstance(lst, tuple) and isinstance(lt, I.ListType)
+        n = len(lst)
+        match s.op:
+            case I.ListMut.APPEND:
+                assert s.arg is not None
+                x = self.eval(s.arg)
+                self.check(s.site, n == lt.cap)
+                self.write(s.target, (*lst, x))
+            case I.ListMut.REMOVE_AT:
+                assert s.arg is not None
+                i = self.eval(s.arg)
+                assert isinstance(i, int)
+                self.check(s.site, i < 0 or i >= n)
+                self.write(s.target, lst[:i] + lst[i + 1:])
+            case I.ListMut.POP:
+                self.check(s.site, n == 0)
+                self.write(s.target, lst[:-1])
+            case I.ListMut.CLEAR:
+                self.write(s.target, ())
+
+
+def _field_pos(t: I.RecordType, name: str) -> int:
+    for i, (n, _) in enumerate(t.fields):
+        if n == name:
+            return i
+    raise KeyError(name)
+
+
+# ---------------------------------------------------------------------- search
+
+
+@dataclass(frozen=True)
+class _Edge:
+    parent: State
+    step: int
+    calls: tuple[tuple[int, str, tuple[CVal, ...], tuple[I.Type, ...]], ...]
+
+
+def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
+                 progress: Progress | None = None) -> list[Result]:
+    start = time.monotonic()
+    m = Machine(model)
+    parents: dict[State, _Edge | None] = {}
+    results: dict[str, Result] = {}
+    open_props = list(props)
+    need_enabled = any(p.kind is I.PropKind.DEADLOCK for p in props)
+    frontier: list[State] = []
+    for s0 in m.initial_states():
+        if s0 not in parents:
+            parents[s0] = None
+            frontier.append(s0)
+
+    def rate() -> str:
+        dt = time.monotonic() - start
+        n = len(parents)
+        return f"{n} states, {n / dt if dt > 0 else 0.0:.0f} states/s"
+
+    def found(p: I.Property, s: State, depth: int) -> None:
+        status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
+        results[p.name] = Result(p.name, p.kind, status, depth, "explicit",
+                                 reason=f"explicit: {rate()}",
+                                 trace=_trace(m, parents, s, p),
+                                 seconds=time.monotonic() - start)
+        open_props.remove(p)
+
+    depth = 0
+    exhaustive = False
+    limit_hit = False
+    # successors of the current level, computed when the level is checked (deadlock needs them)
+    while True:
+        nxt: list[State] = []
+        expand = depth < opts.depth
+        for s in frontier:
+            enabled: bool | None = None
+            succ: list[tuple[int, Outcome]] = []
+            if need_enabled or expand or depth == opts.depth:
+                enabled, succ = m.successors(s)
+            for p in list(open_props):
+                if m.is_bad(p, s, enabled):
+                    found(p, s, depth)
+            for si, oc in succ:
+                t = oc.state
+                assert t is not None
+                if t not in parents:
+                    if not expand:
+                        limit_hit = True  # a new state beyond the bound: not exhaustive
+                        continue
+                    parents[t] = _Edge(s, si, oc.calls)
+                    nxt.append(t)
+            if len(parents) > opts.max_states:
+                break
+        if progress is not None:
+            progress(model.variant, depth, time.monotonic() - start, len(parents))
+        if len(parents) > opts.max_states:
+            for p in list(open_props):
+                results[p.name] = Result(p.name, p.kind, Status.UNKNOWN, depth, "explicit",
+                                         reason=f"explicit: state limit {opts.max_states} "
+                                                f"reached at depth {depth}",
+                                         seconds=time.monotonic() - start)
+            open_props = []
+            break
+        if not open_props:
+            break
+        if not nxt:
+            exhaustive = not limit_hit
+            break
+        frontier = nxt
+        depth += 1
+    for p in open_props:
+        if exhaustive:
+            status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
+            reason = f"explicit: all {rate()}"
+        else:
+            status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
+            reason = f"explicit: {rate()}"
+        results[p.name] = Result(p.name, p.kind, status, depth, "explicit", reason=reason,
+                                 seconds=time.monotonic() - start)
+    return [results[p.name] for p in props]
+
+
+def _format_arg(v: Value) -> str:
+    return format_value(v).upper() if v is None else format_value(v)
+
+
+def _trace(m: Machine, parents: dict[State, _Edge | None], s: State, p: I.Property) -> Trace:
+    model = m.model
+    path: list[tuple[State, _Edge]] = []
+    cur = s
+    while (edge := parents[cur]) is not None:
+        path.append((cur, edge))
+        cur = edge.parent
+    path.reverse()
+    initial = m.user_state(cur)
+    prev = initial
+    steps: list[TraceStep] = []
+    for j, (st, edge) in enumerate(path):
+        ai, step = m.steps[edge.step]
+        actor = model.actors[ai]
+        recs = tuple(CallRecord(d, proc, tuple(_format_arg(m.value(a, t))
+                                               for a, t in zip(args, types, strict=True)))
+                     for d, proc, args, types in edge.calls)
+        state = m.user_state(st)
+        sp = step.span
+        steps.append(TraceStep(j + 1, actor.name, step.label, Loc(sp.file, sp.line, sp.col),
+                               recs, state, diff_states(prev, state)))
+        prev = state
+    return Trace(model.spec, model.variant, p.name, p.kind.value, initial, tuple(steps),
+                 _violation(m, s, p))
+
+
+def _violation(m: Machine, s: State, p: I.Property) -> Violation:
+    if p.kind is I.PropKind.ASSERT:
+        vid = s[m.viol_slot[p.name]]
+        site = m.sites.get(vid) if isinstance(vid, int) else None
+        if site is not None:
+            sp = site.span
+            return Violation(p.name, p.kind.value, site.message, Loc(sp.file, sp.line, sp.col))
+    sp = p.span
+    loc = Loc(sp.file, sp.line, sp.col) if sp.line else None
+    waiting = []
+    for ai, a in enumerate(m.model.actors):
+        pc = s[m.pc0 + ai]
+        assert isinstance(pc, int)
+        if 0 <= pc < len(m.labels[ai]):
+            waiting.append(f"{a.name} waits at {m.labels[ai][pc]}")
+    messages = {
+        I.PropKind.INVARIANT: f"invariant {p.name} does not hold: {p.description}",
+        I.PropKind.FINAL: f"at the end of the run, {p.name} does not hold: {p.description}",
+        I.PropKind.REACHABLE: f"target {p.name} reached: {p.description}",
+        I.PropKind.DEADLOCK: ", ".join(waiting),
+    }
+    return Violation(p.name, p.kind.value, messages.get(p.kind, p.description), loc)
+
+
+__all__ = ["ExplicitOptions", "Machine", "Outcome", "run_explicit"]
