@@ -83,9 +83,10 @@ def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOpt
         for p in list(open_props):
             if z3.is_false(bad[p.name]):
                 continue
-            solver.push()
-            solver.add(un.at(bad[p.name], k))
-            r = solver.check()
+            # assumption literals keep the SAT solver's learnt clauses (push/pop would not)
+            lit = z3.Bool(f"bad!{p.name}@{k}")
+            solver.add(z3.Implies(lit, un.at(bad[p.name], k)))
+            r = solver.check(lit)
             calls += 1
             if r == z3.sat:
                 from checker.switches import fewest_switches
@@ -100,7 +101,6 @@ def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOpt
                                          reason=f"solver: {solver.reason_unknown()} at depth {k}",
                                          seconds=time.monotonic() - start)
                 open_props.remove(p)
-            solver.pop()
         if progress is not None:
             progress(model.variant, k, time.monotonic() - start, calls)
         if not open_props or k >= opts.depth:

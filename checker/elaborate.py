@@ -81,6 +81,9 @@ class Elaborator:
         self._const_stack: list[str] = []
         self._inline_counter: dict[tuple[str, str], int] = {}
         self._block_counter = 0
+        # Names whose declaration already had an error: uses of them fail silently, so one
+        # mistake is reported once and every phase still reports its own errors (no cascades).
+        self.poisoned: set[str] = set()
 
     # ------------------------------------------------------------------ collection
     def collect(self) -> None:
@@ -184,6 +187,8 @@ class Elaborator:
     def const_value(self, name: str, span: Span) -> I.Lit:
         if name in self.consts:
             return self.consts[name]
+        if name in self.poisoned:
+            raise _Poison
         d = self.const_decls[name]
         if name in self._const_stack:
             self.diag.error("E115", f"constant '{name}' is defined in terms of itself", span)
@@ -191,10 +196,14 @@ class Elaborator:
         self._const_stack.append(name)
         try:
             e = self.expr(d.value, _Scope(), const=True)
+        except _Poison:
+            self.poisoned.add(name)
+            raise
         finally:
             self._const_stack.pop()
         if not isinstance(e, I.Lit):
             self.diag.error("E115", f"constant '{name}' must have a constant value", d.value.span)
+            self.poisoned.add(name)
             raise _Poison
         self.consts[name] = e
         return e
@@ -255,6 +264,8 @@ class Elaborator:
     def record(self, name: str, span: Span, stack: tuple[str, ...]) -> I.RecordType:
         if name in self.records:
             return self.records[name]
+        if name in self.poisoned:
+            raise _Poison
         if name in stack:
             self.diag.error("E104", f"record '{name}' contains itself", span)
             raise _Poison
@@ -264,7 +275,11 @@ class Elaborator:
             if any(f.name == n for n, _ in fields):
                 self.diag.error("E101", f"field '{f.name}' is defined twice", f.span)
                 continue
-            fields.append((f.name, self.type(f.type, (*stack, name))))
+            try:
+                fields.append((f.name, self.type(f.type, (*stack, name))))
+            except _Poison:
+                self.poisoned.add(name)
+                raise
         rt = I.RecordType(name, tuple(fields))
         self.records[name] = rt
         return rt
@@ -373,6 +388,8 @@ class Elaborator:
             return _respan(self.const_value(name, span), span)
         if name in self.members:
             return _respan(self.members[name], span)
+        if name in self.poisoned:
+            raise _Poison
         if const and (name in self.globals.names or name in self.var_decls):
             self.diag.error("E115", f"'{name}' is a variable; a constant is needed here", span)
             raise _Poison
@@ -745,7 +762,11 @@ class Elaborator:
             case A.Skip():
                 return []
             case A.LocalDecl():
-                t = self.type(s.type)
+                try:
+                    t = self.type(s.type)
+                except _Poison:
+                    self.poisoned.add(s.name)
+                    raise
                 if s.name in scope.names:
                     self.diag.error("E101", f"'{s.name}' is already defined in this scope", s.span)
                     raise _Poison
@@ -925,12 +946,22 @@ class Elaborator:
             op = I.ListMut(name)
         except ValueError:
             self.diag.error("E100", f"lists have no operation '{name}' (append, remove_at, pop, "
-                            "clear)", e.func.span)
+                            "clear, truncate, remove_range)", e.func.span)
             raise _Poison from None
-        want = 1 if op in (I.ListMut.APPEND, I.ListMut.REMOVE_AT) else 0
+        want = {I.ListMut.APPEND: 1, I.ListMut.REMOVE_AT: 1, I.ListMut.TRUNCATE: 1,
+                I.ListMut.REMOVE_RANGE: 2}.get(op, 0)
         self.arity(e, want)
         arg: I.Expr | None = None
         site: int | None = None
+        if op in (I.ListMut.TRUNCATE, I.ListMut.REMOVE_RANGE):
+            ints = [self.expr(a.value, scope) for a in e.args]
+            for a, v in zip(e.args, ints, strict=True):
+                if not isinstance(_type_of(v), I.IntType):
+                    self.diag.error("E110", f"{name} needs integer positions", a.span)
+                    raise _Poison
+            site = self.site(I.Builtin.OUT_OF_BOUNDS.value, f"{name} outside the list", True,
+                             e.span)
+            return I.ListOp(op, target, ints[0], site, e.span, ints[1] if len(ints) > 1 else None)
         if op is I.ListMut.APPEND:
             arg = self.coerce(self.expr(e.args[0].value, scope), lt.elem, e.args[0].span,
                               "list item")
@@ -951,6 +982,8 @@ class Elaborator:
     def call(self, e: A.Call, scope: _Scope, ctx: _Ctx, target: I.Expr | None,
              span: Span) -> list[object]:
         assert isinstance(e.func, A.Name)
+        if e.func.name in self.poisoned:
+            raise _Poison
         info = self.procs[e.func.name]
         d = info.decl
         if len(e.args) != len(d.params):
@@ -1046,6 +1079,7 @@ class Elaborator:
                 cyc = " → ".join((*path[path.index(n):], n))
                 self.diag.error("E130", f"recursive procedures are not supported: {cyc}",
                                 self.procs[n].decl.span)
+                self.poisoned.update(path[path.index(n):])
                 return False
             state[n] = 1
             lab = direct[n]
@@ -1061,7 +1095,6 @@ class Elaborator:
     def build(self) -> I.Model:
         self.collect()
         self.apply_variant()
-        self.diag.raise_if_any()
         for name in list(self.const_decls):
             try:
                 self.const_value(name, self.const_decls[name].span)
@@ -1073,7 +1106,6 @@ class Elaborator:
             except _Poison:
                 pass
         self.labelled_procs()
-        self.diag.raise_if_any()
         # global state variables
         for name, vd in self.var_decls.items():
             try:
@@ -1093,8 +1125,7 @@ class Elaborator:
                     init = self.coerce(raw, t, vd.init.span, f"initial value of {name}")
                 self.globals.names[name] = self.new_state_var(name, t, init, None, vd.span)
             except _Poison:
-                pass
-        self.diag.raise_if_any()
+                self.poisoned.add(name)
         procs: list[I.Proc] = []
         for name, info in self.procs.items():
             if info.labelled:
@@ -1102,7 +1133,7 @@ class Elaborator:
             try:
                 procs.append(self.atomic_proc(info.decl))
             except _Poison:
-                pass
+                self.poisoned.add(name)
         actors: list[I.Actor] = []
         for ad in self.actor_decls.values():
             try:

@@ -411,6 +411,8 @@ class ListMut(Enum):
     REMOVE_AT = "remove_at"
     POP = "pop"
     CLEAR = "clear"
+    TRUNCATE = "truncate"  # keep the first `arg` items
+    REMOVE_RANGE = "remove_range"  # remove items arg..arg2-1, shifting the rest down
 
 
 @dataclass(frozen=True)
@@ -420,6 +422,7 @@ class ListOp:
     arg: Expr | None
     site: int | None
     span: Span = _span()
+    arg2: Expr | None = None
 
 
 @dataclass(frozen=True)

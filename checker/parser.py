@@ -65,6 +65,13 @@ def parse_text(text: str, path: str) -> A.SpecFile:
         raise SpecError(
             [Diagnostic("E002", "spec is nested too deeply to parse", Span(path, 1, 1, 1, 2))]
         ) from None
+    too_deep = _too_deep(tree, MAX_NESTING)
+    if too_deep is not None:
+        # Every later stage recurses over the tree: refuse deep nesting here, with a position,
+        # rather than let Python's recursion limit fail somewhere downstream.
+        sp = _Builder(path).span(too_deep)
+        raise SpecError([Diagnostic("E002", f"spec is nested deeper than {MAX_NESTING} levels",
+                                    Span(path, sp.line, sp.col, sp.line, sp.col + 1))])
     try:
         return _Builder(path).spec(tree)
     except RecursionError:
@@ -72,6 +79,17 @@ def parse_text(text: str, path: str) -> A.SpecFile:
             [Diagnostic("E002", f"spec is nested deeper than {MAX_NESTING} levels",
                         Span(path, 1, 1, 1, 2))]
         ) from None
+
+
+def _too_deep(tree: Tree[Any], limit: int) -> Tree[Any] | None:
+    """The first node deeper than `limit` (counted in tree levels), found without recursion."""
+    stack: list[tuple[Tree[Any], int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+    return None
 
 
 def _syntax_diagnostic(e: UnexpectedInput, path: str, text: str) -> Diagnostic:
@@ -88,6 +106,8 @@ def _syntax_diagnostic(e: UnexpectedInput, path: str, text: str) -> Diagnostic:
         exp = _describe_expected(set(e.expected or ()))
         if exp:
             msg += f"; expected {exp}"
+        if tok.type != "NAME" and str(tok.value).isidentifier() and "NAME" in (e.expected or ()):
+            msg += f" ('{tok.value}' is a keyword and cannot name a variable or a label)"
         width = max(1, len(str(tok.value))) if tok.type != "$END" else 1
         return Diagnostic("E010", msg, Span(path, line, col, line, col + width))
     if isinstance(e, UnexpectedCharacters):
@@ -134,6 +154,14 @@ class _Builder:
         if getattr(meta, "empty", True):
             return Span(self.path, 1, 1, 1, 2)
         return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def int_token(self, tok: Token) -> int:
+        # Python refuses int() of more than 4300 digits; no limit is near 40 digits anyway.
+        digits = str(tok).lstrip("0") or "0"
+        if len(digits) > 40:
+            raise SpecError([Diagnostic("E150", f"integer literal of {len(digits)} digits is too "
+                                        "large", self.span(tok))])
+        return int(digits)
 
     # ---- file ----
     def spec(self, tree: Tree[Any]) -> A.SpecFile:
@@ -207,7 +235,7 @@ class _Builder:
                 variant = str(c[0])
                 prop = str(c[1]) if c[1] is not None else None
                 verdict = str(c[2])
-                length = int(str(c[3])) if c[3] is not None else None
+                length = self.int_token(c[3]) if c[3] is not None else None
                 return A.ExpectDecl(variant, prop, verdict, length, sp)
         raise AssertionError(f"unknown declaration {t.data}")
 
@@ -301,9 +329,9 @@ class _Builder:
         c = t.children
         match t.data:
             case "int_lit":
-                return A.IntLit(int(str(c[0])), sp)
+                return A.IntLit(self.int_token(c[0]), sp)
             case "neg_int_lit":
-                return A.IntLit(-int(str(c[0])), sp)
+                return A.IntLit(-self.int_token(c[0]), sp)
             case "true_lit":
                 return A.BoolLit(True, sp)
             case "false_lit":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import z3
 
 from checker import ir as I
-from checker.errors import EngineError
+from checker.errors import Diagnostic, EngineError, SpecError
 
 # ---------------------------------------------------------------------- symbolic values
 
@@ -602,7 +602,8 @@ class _Exec:
         types = tuple(t for _, t in proc.params)
         self.calls.append((self.depth, s.proc, tuple(args), types, g))
         if self.depth > 64:
-            raise EngineError("procedure calls nested too deeply")
+            raise SpecError([Diagnostic("E130", "procedure calls nested more than 64 deep",
+                                        s.span)])
         temps = {n: v for (n, _), v in zip(proc.params, args, strict=True)}
         saved_path = self.path
         # the callee runs only where the call runs: its guard must include the caller's
@@ -659,6 +660,33 @@ class _Exec:
             case I.ListMut.CLEAR:
                 d = enc.default(lt.elem)
                 self.write(s.target, SList(enc.bv(0), tuple(d for _ in range(cap))))
+            case I.ListMut.TRUNCATE:
+                assert s.arg is not None
+                t = self.eval(s.arg)
+                assert isinstance(t, z3.BitVecRef)
+                self.check(s.site, z3.Or(t < 0, t > n))
+                if self.fault_now():
+                    return
+                d = enc.default(lt.elem)
+                items = tuple(sel(t <= k, d, old) for k, old in enumerate(lst.items))
+                self.write(s.target, SList(t, items))
+            case I.ListMut.REMOVE_RANGE:
+                assert s.arg is not None and s.arg2 is not None
+                a, b = self.eval(s.arg), self.eval(s.arg2)
+                assert isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef)
+                self.check(s.site, z3.Or(a < 0, a > b, b > n))
+                if self.fault_now():
+                    return
+                d = enc.default(lt.elem)
+                w = b - a
+                padded = (*lst.items, *(d for _ in range(cap + 1)))
+                items = tuple(
+                    sel(k < a, lst.items[k],
+                        enc.pick(w, tuple(range(cap + 1)),
+                                 tuple(padded[k + j] for j in range(cap + 1))))
+                    for k in range(cap)
+                )
+                self.write(s.target, SList(n - w, items))
 
 
 class Encoding:
@@ -843,10 +871,11 @@ class Encoding:
         choice_set = {c.get_id() for c in ex.choices}
         for a in ex.awaits:
             if _mentions(a, choice_set):
-                raise EngineError(
-                    f"{step.span}: an 'await' in step {step.label} depends on a nondeterministic "
-                    "choice made earlier in the same step; put the await first or in its own step"
-                )
+                # a limit of the language, found only here: report it as a spec error (exit 3)
+                raise SpecError([Diagnostic(
+                    "E126", f"an 'await' in step {step.label} depends on a nondeterministic "
+                    "choice made earlier in the same step; put the await first or in its own step",
+                    step.span)])
         enabled = _and([at, *ex.awaits])
         fire = _and([enabled, *ex.constraints])
         updates: dict[str, z3.ExprRef] = {}
