@@ -12,7 +12,7 @@ from pathlib import Path
 
 from checker import ast as A
 from checker.errors import Diagnostic, Span, SpecError, UsageError
-from checker.parser import parse_text
+from checker.parser import MAX_SOURCE_BYTES, parse_text
 
 MAX_FILES = 64
 
@@ -31,16 +31,30 @@ class Program:
 
 
 def read_source(path: Path) -> str:
+    # Read at most one byte past the size limit: a huge file or a device (/dev/zero) is refused
+    # without being read whole. A UTF-8 byte order mark is skipped; CRLF reads as LF.
     try:
-        return path.read_text(encoding="utf-8")
+        if path.exists() and not path.is_file() and not path.is_dir():
+            raise UsageError(f"{path}: not a regular file")
+        with path.open("rb") as f:
+            raw = f.read(MAX_SOURCE_BYTES + 1)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise UsageError(f"{path}: is a directory") from None
-    except UnicodeDecodeError as e:
-        raise UsageError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     except OSError as e:
         raise UsageError(f"{path}: cannot read ({e.strerror})") from None
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise SpecError([Diagnostic("E001", f"spec file is larger than {MAX_SOURCE_BYTES} bytes",
+                                    span_of_file(_display(path)))])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SpecError([Diagnostic("E011", f"not UTF-8 text ({e.reason} at byte {e.start})",
+                                    Span(_display(path), line, col, line, col + 1))]) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _display(path: Path) -> str:
