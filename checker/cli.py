@@ -272,6 +272,8 @@ def compare(
                                                         help="extra folder for `use`")] = None,
     deadlock: Annotated[bool, typer.Option("--deadlock/--no-deadlock",
                                            help="check for deadlocks")] = True,
+    engine: Annotated[str, typer.Option("--engine", "-e", help="as for check; replays of "
+                                        "counterexamples always use BMC")] = "bmc",
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="a saved `-f json` run: list every result that changed (exit 1)")]
     = None,
@@ -284,7 +286,8 @@ def compare(
 
     chosen = tuple(v.strip() for v in (variants or "").split(",") if v.strip())
     opts = CompareOptions(CheckOptions(depth=depth, timeout_s=timeout, variants=chosen,
-                                       lib_paths=tuple(lib_path or ()), deadlock=deadlock))
+                                       lib_paths=tuple(lib_path or ()), deadlock=deadlock,
+                                       engine=engine))
     reports: list[SpecReport] = []
     specs_json: list[dict[str, Any]] = []
     try:
@@ -317,6 +320,8 @@ def report(
                                                   help="seconds per solver call")] = None,
     lib_path: Annotated[list[Path] | None, typer.Option("--lib-path",
                                                         help="extra folder for `use`")] = None,
+    engine: Annotated[str, typer.Option("--engine", "-e", help="as for check (auto or pdr "
+                                        "give proofs with their invariants)")] = "bmc",
 ) -> None:
     """Write a report for a write-up: per spec its summary, the variant matrix, what each fix
     does, every counterexample as a sequence diagram, the proofs and the coverage witnesses."""
@@ -324,7 +329,7 @@ def report(
     from counterexamples.report import ToolInfo, write_report
 
     opts = CompareOptions(CheckOptions(depth=depth, timeout_s=timeout,
-                                       lib_paths=tuple(lib_path or ()), engine="bmc"))
+                                       lib_paths=tuple(lib_path or ()), engine=engine))
     start = time.monotonic()
     try:
         if output.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
