@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import z3
 
 from checker import ir as I
+from checker.errors import Interrupted
 from checker.results import Result, Status
 from counterexamples.trace import CallRecord, Loc, Trace, TraceStep, Value, Violation, diff_states
 from translators.z3_encoding import Encoding, SArr, SList, SRec, SVal, leaves
@@ -68,13 +69,46 @@ class Unroller:
         return z3.substitute(term, *self._subst[k])
 
 
+@dataclass
+class _Known:
+    """What the search knows so far; survives a Ctrl-C so partial results can be reported."""
+
+    results: dict[str, Result]
+    safe: dict[str, int]  # the deepest depth at which each open property was checked safe
+
+    def partial(self, props: list[I.Property]) -> list[Result]:
+        out: list[Result] = []
+        for p in props:
+            if p.name in self.results:
+                out.append(self.results[p.name])
+            elif p.name in self.safe:
+                st = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
+                out.append(Result(p.name, p.kind, st, self.safe[p.name], "bmc",
+                                  reason="interrupted", interrupted=True))
+            else:
+                out.append(Result(p.name, p.kind, Status.UNKNOWN, 0, "bmc",
+                                  reason="interrupted before depth 0 was checked",
+                                  interrupted=True))
+        return out
+
+
 def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOptions,
             progress: Progress | None = None) -> list[Result]:
+    """Ctrl-C (KeyboardInterrupt, or z3 reporting it) raises Interrupted with partial results."""
+    known = _Known({}, {})
+    try:
+        return _run_bmc(model, enc, props, opts, progress, known)
+    except KeyboardInterrupt:
+        raise Interrupted(known.partial(props)) from None
+
+
+def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOptions,
+             progress: Progress | None, known: _Known) -> list[Result]:
     start = time.monotonic()
     solver = make_solver(opts)
     un = Unroller(enc)
     solver.add(un.init())
-    results: dict[str, Result] = {}
+    results = known.results
     open_props = list(props)
     bad = {p.name: enc.bad(p) for p in props}
     calls = 0
@@ -82,12 +116,17 @@ def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOpt
     while True:
         for p in list(open_props):
             if z3.is_false(bad[p.name]):
+                known.safe[p.name] = k
                 continue
             # assumption literals keep the SAT solver's learnt clauses (push/pop would not)
             lit = z3.Bool(f"bad!{p.name}@{k}")
             solver.add(z3.Implies(lit, un.at(bad[p.name], k)))
             r = solver.check(lit)
             calls += 1
+            if r == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
+                raise KeyboardInterrupt  # z3 catches SIGINT itself while it searches
+            if r == z3.unsat:
+                known.safe[p.name] = k
             if r == z3.sat:
                 from checker.switches import fewest_switches
 
@@ -109,6 +148,8 @@ def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOpt
         k += 1
         r = solver.check()
         calls += 1
+        if r == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
+            raise KeyboardInterrupt
         if r == z3.unsat:
             for p in open_props:
                 status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN

@@ -13,7 +13,8 @@ import typer
 
 from checker import pretty
 from checker.driver import CheckOptions, SpecReport, check_spec, spec_files
-from checker.errors import DrvmcError, ExitCode, SpecError, UsageError, render_diagnostic
+from checker.errors import (DrvmcError, ExitCode, Interrupted, SpecError, UsageError,
+                            render_diagnostic)
 from checker.loader import read_source
 from checker.parser import parse_text
 from checker.results import Status
@@ -79,7 +80,8 @@ class _Progress:
 def format_table(report: SpecReport) -> str:
     header = ("variant", "property", "result", "expected", "")
     rows = [(r.variant, r.result.prop, r.result.verdict_text(), r.expected,
-             "ok" if r.ok else "VACUOUS" if r.result.vacuous else "MISMATCH")
+             "interrupted" if r.result.interrupted else "ok" if r.ok
+             else "VACUOUS" if r.result.vacuous else "MISMATCH")
             for r in report.rows]
     widths = [max(len(h), *(len(x[i]) for x in rows)) if rows else len(h)
               for i, h in enumerate(header)]
@@ -219,11 +221,37 @@ def check(
                         typer.echo("")
                         typer.echo(invs.rstrip("\n"))
                 typer.echo("")
+    except Interrupted as e:
+        partial = e.partial if isinstance(e.partial, SpecReport) else None
+        _interrupted(reports, partial, fmt, traces)
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    except KeyboardInterrupt:
+        _interrupted(reports, None, fmt, traces)
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
     except DrvmcError as e:
         _print_error(e)
         raise typer.Exit(e.exit_code) from None
     specs_json = [report_json(r) for r in reports]
     raise typer.Exit(_finish(reports, specs_json, fmt, baseline, save_baseline, {}))
+
+
+def _interrupted(reports: list[SpecReport], partial: SpecReport | None, fmt: Format,
+                 traces: bool) -> None:
+    """Ctrl-C/SIGTERM: print what is known (the specs done were printed already in text)."""
+    if fmt is Format.json:
+        done = [*reports, *([partial] if partial else [])]
+        typer.echo(json.dumps({"drvmc": _version(), "exit_code": int(ExitCode.INTERRUPTED),
+                               "interrupted": True,
+                               "specs": [report_json(r) for r in done]}, indent=2))
+    elif partial is not None:
+        typer.echo(format_table(partial))
+        tr = format_traces(partial) if traces else ""
+        if tr:
+            typer.echo("")
+            typer.echo(tr.rstrip("\n"))
+        typer.echo("")
+    _err("drvmc: interrupted; results are partial: SAFE≤k means no violation in runs of up to "
+         "k steps, variants and specs not listed were not checked")
 
 
 def _finish(reports: list[SpecReport], specs_json: list[dict[str, Any]], fmt: Format,
@@ -407,7 +435,40 @@ def version_cmd() -> None:
     typer.echo(f"drvmc {_version()} (z3 {z3.get_version_string()})")
 
 
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM takes the Ctrl-C path (partial results, exit 130).
+
+    While z3 searches, no Python signal handler can run (z3 handles SIGINT itself), so a
+    watcher thread, woken through the signal wakeup fd, cancels the search; the handler then
+    raises KeyboardInterrupt as soon as z3 returns.
+    """
+    import os
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+
+    def watch() -> None:
+        import z3
+
+        while data := os.read(r, 64):
+            if signal.SIGTERM in data or signal.SIGINT in data:
+                z3.main_ctx().interrupt()
+
+    threading.Thread(target=watch, name="drvmc-signals", daemon=True).start()
+
+
 def main() -> None:
+    _sigterm_as_interrupt()
     try:
         app()
     except KeyboardInterrupt:

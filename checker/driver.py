@@ -10,7 +10,7 @@ from pathlib import Path
 from checker import ir as I
 from checker.bmc import BmcOptions, Progress, run_bmc
 from checker.elaborate import BASE_VARIANT, elaborate, variant_names
-from checker.errors import UsageError
+from checker.errors import Interrupted, UsageError
 from checker.explicit import ExplicitOptions, run_explicit
 from checker.loader import Program, load_program
 from checker.results import Result, Status, expect_text, expectation_for, matches
@@ -136,12 +136,22 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
     engine = ENGINES.get(opts.engine)
     if engine is None:
         raise UsageError(f"unknown engine '{opts.engine}' (engines: {', '.join(ENGINES)})")
+    interrupted = False
     for v, m in models.items():
         props = [p for p in m.properties
                  if (not opts.properties or p.name in opts.properties)
                  and (opts.deadlock or p.kind is not I.PropKind.DEADLOCK)]
-        enc = Encoding(m)
-        flagged, vacuity_declared = flag_vacuous(m, engine(m, enc, props, opts, progress))
+        try:
+            enc = Encoding(m)
+            raw = engine(m, enc, props, opts, progress)
+        except (KeyboardInterrupt, Interrupted) as e:
+            # Ctrl-C/SIGTERM: report what is known (this variant's partial results, the variants
+            # done before it), then stop.
+            interrupted = True
+            raw = e.partial if isinstance(e, Interrupted) and isinstance(e.partial, list) else [
+                Result(p.name, p.kind, Status.UNKNOWN, 0, opts.engine, interrupted=True,
+                       reason="interrupted before it was checked") for p in props]
+        flagged, vacuity_declared = flag_vacuous(m, raw)
         results = {r.prop: r for r in flagged}
         for name in all_props:
             if opts.properties and name not in opts.properties:
@@ -162,5 +172,8 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
             report.rows.append(Row(v, r, expect_text(m, name) if exp or any(
                 p.name == name for p in m.properties) else "safe",
                 matches(r, exp) and (not r.vacuous or vacuity_declared)))
+        if interrupted:
+            report.seconds = time.monotonic() - start
+            raise Interrupted(report)
     report.seconds = time.monotonic() - start
     return report

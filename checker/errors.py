@@ -64,6 +64,17 @@ class UsageError(DrvmcError):
     exit_code = ExitCode.SPEC_ERROR
 
 
+class Interrupted(DrvmcError):
+    """Ctrl-C or SIGTERM during a check; `partial` holds what was known when it came (an engine's
+    list of Results, or the driver's SpecReport)."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, partial: object) -> None:
+        self.partial = partial
+        super().__init__("interrupted")
+
+
 class EngineError(DrvmcError):
     """An engine could not answer (not a verdict): internal inconsistency."""
 

@@ -155,7 +155,7 @@ class _Builder:
             return Span(self.path, 1, 1, 1, 2)
         return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
 
-    def int_token(self, tok: Token) -> int:
+    def int_token(self, tok: Token | Tree[Any]) -> int:
         # Python refuses int() of more than 4300 digits; no limit is near 40 digits anyway.
         digits = str(tok).lstrip("0") or "0"
         if len(digits) > 40:

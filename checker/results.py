@@ -29,6 +29,7 @@ class Result:
     reason: str = ""  # UNKNOWN: why; PROVEN: how
     trace: Trace | None = None
     seconds: float = 0.0
+    interrupted: bool = False  # SAFE/NOT_REACHED/UNKNOWN because the check was interrupted
     invariant: str | None = None  # PROVEN/UNREACHABLE by pdr: the inductive invariant, spec names
     vacuous: str = ""  # PROVEN/SAFE while a `reachable` target is not reached: which and how
 
@@ -43,9 +44,10 @@ class Result:
             case Status.REACHABLE:
                 return f"REACHABLE at length {self.depth}"
             case Status.SAFE:
-                return f"SAFE≤{self.depth}"
+                return f"SAFE≤{self.depth}" + (" (interrupted)" if self.interrupted else "")
             case Status.NOT_REACHED:
-                return f"NOT REACHED≤{self.depth}"
+                return f"NOT REACHED≤{self.depth}" + (" (interrupted)" if self.interrupted
+                                                       else "")
             case Status.PROVEN:
                 return f"PROVEN ({self.reason})" if self.reason else "PROVEN"
             case Status.UNREACHABLE:
