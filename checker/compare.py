@@ -149,10 +149,7 @@ class Comparison:
     seconds: float
 
     def row(self, variant: str, prop: str) -> Row | None:
-        for r in self.report.rows:
-            if r.variant == variant and r.result.prop == prop:
-                return r
-        return None
+        return _row(self.report, variant, prop)
 
 
 # ---------------------------------------------------------------------- running
@@ -194,11 +191,16 @@ def compare_spec(path: Path, opts: CompareOptions,
                       report.seconds + time.monotonic() - start)
 
 
-def _result(report: SpecReport, variant: str, prop: str) -> Result | None:
+def _row(report: SpecReport, variant: str, prop: str) -> Row | None:
     for r in report.rows:
         if r.variant == variant and r.result.prop == prop:
-            return r.result
+            return r
     return None
+
+
+def _result(report: SpecReport, variant: str, prop: str) -> Result | None:
+    r = _row(report, variant, prop)
+    return None if r is None else r.result
 
 
 _SAFE = (Status.SAFE, Status.PROVEN)
