@@ -28,6 +28,7 @@ class BmcOptions:
     depth: int = 40
     timeout_s: float | None = None  # per solver call
     seed: int = 0
+    por: bool = True  # partial-order reduction of the unrolling
     min_switches: bool = True  # re-choose each counterexample with the fewest actor switches
 
 
@@ -40,10 +41,16 @@ def make_solver(opts: BmcOptions) -> z3.Solver:
 
 
 class Unroller:
-    """Per-depth copies of the state and the transitions between them."""
+    """Per-depth copies of the state and the transitions between them.
 
-    def __init__(self, enc: Encoding) -> None:
+    With `por`, consecutive transitions also keep commuting steps of different actors in actor
+    order (see Encoding.por): sound for shortest counterexamples from the initial state, not for
+    induction from arbitrary states.
+    """
+
+    def __init__(self, enc: Encoding, por: bool = False) -> None:
         self.enc = enc
+        self.por = por
         self.states: list[dict[str, SVal]] = [enc.state_at(0)]
         self._subst: list[list[tuple[z3.ExprRef, z3.ExprRef]]] = []
 
@@ -62,7 +69,11 @@ class Unroller:
         while len(self._subst) <= k:
             self._subst.append([])
         self._subst[k] = pairs
-        return z3.substitute(self.enc.trans, *pairs)
+        t = z3.substitute(self.enc.trans, *pairs)
+        if self.por and k > 0:
+            w = self.enc.sel.size()
+            t = z3.And(t, self.enc.por(z3.BitVec(f"sel@{k - 1}", w), z3.BitVec(f"sel@{k}", w)))
+        return t
 
     def step_term(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
         """A step-template term (calls, choices) evaluated in transition k."""
@@ -106,7 +117,7 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
              progress: Progress | None, known: _Known) -> list[Result]:
     start = time.monotonic()
     solver = make_solver(opts)
-    un = Unroller(enc)
+    un = Unroller(enc, por=opts.por)
     solver.add(un.init())
     results = known.results
     open_props = list(props)

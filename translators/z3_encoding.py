@@ -721,6 +721,49 @@ class Encoding:
         self.choices: list[z3.ExprRef] = [c for s in self.steps for c in s.choices]
         self.trans = self._transition()
         self.init = self._init()
+        self.commuting_before = self._independence()
+
+    # -- partial-order reduction --
+    def _independence(self) -> list[tuple[int, ...]]:
+        """For each step t, the steps s of higher-numbered actors that commute with t.
+
+        Two steps of different actors commute when neither writes a state leaf the other reads
+        or writes. The sticky violation records and the halted flag are left out: swapping two
+        such steps keeps the final state of a run (the recorded site may differ, its status does
+        not), and a step that faults ends its run, so in a shortest bad run it never needs to be
+        swapped (its shorter prefix would be bad already). Forbidding `s` right before `t`
+        therefore keeps every shortest counterexample, in a canonical interleaving.
+        """
+        key_of = {x.get_id(): k for k, x in self.flat_cur().items()}
+
+        def ignored(k: str) -> bool:
+            return k.startswith("$viol:") or k.startswith("$halted")
+
+        reads: list[set[str]] = []
+        writes: list[set[str]] = []
+        for st in self.steps:
+            terms: list[z3.ExprRef] = [st.fire, *st.updates.values(), *(c for _, c in st.fails)]
+            reads.append({k for k in _leaf_keys(terms, key_of) if not ignored(k)})
+            writes.append({k for k in st.updates if not ignored(k)})
+        out: list[tuple[int, ...]] = []
+        for t, tst in enumerate(self.steps):
+            ok: list[int] = []
+            for s, sst in enumerate(self.steps):
+                if sst.actor <= tst.actor:
+                    continue
+                if writes[s] & (reads[t] | writes[t]) or writes[t] & reads[s]:
+                    continue
+                ok.append(s)
+            out.append(tuple(ok))
+        return out
+
+    def por(self, sel_prev: z3.BitVecRef, sel_now: z3.BitVecRef) -> z3.BoolRef:
+        """Adjacent commuting steps run in actor order: the canonical interleaving."""
+        parts: list[z3.BoolRef] = []
+        for t, before in enumerate(self.commuting_before):
+            if before:
+                parts.append(z3.Implies(sel_now == t, z3.And(*[sel_prev != s for s in before])))
+        return _and(parts)
 
     # -- values --
     def bv(self, v: int) -> z3.BitVecRef:
@@ -1010,6 +1053,22 @@ class Encoding:
 
 def _flat(name: str, v: SVal) -> list[tuple[str, z3.ExprRef]]:
     return [(f"{name}#{i}", x) for i, x in enumerate(leaves(v))]
+
+
+def _leaf_keys(terms: list[z3.ExprRef], key_of: dict[int, str]) -> set[str]:
+    out: set[str] = set()
+    seen: set[int] = set()
+    todo = list(terms)
+    while todo:
+        x = todo.pop()
+        i = x.get_id()
+        if i in seen:
+            continue
+        seen.add(i)
+        if i in key_of:
+            out.add(key_of[i])
+        todo.extend(x.children())
+    return out
 
 
 def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
