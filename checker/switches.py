@@ -56,7 +56,7 @@ def switch_terms(enc: Encoding, k: int) -> tuple[list[z3.BoolRef], list[z3.BoolR
     return defs, switches
 
 
-def minimise_model(enc: Encoding, un: Unroller, bad: z3.BoolRef, k: int, m: z3.ModelRef,
+def minimise_model(enc: Encoding, bad: z3.BoolRef, k: int, m: z3.ModelRef,
                    opts: BmcOptions) -> z3.ModelRef:
     """A model of init, k transitions and `bad` at k with the fewest actor switches."""
     from checker.bmc import make_solver
@@ -65,12 +65,18 @@ def minimise_model(enc: Encoding, un: Unroller, bad: z3.BoolRef, k: int, m: z3.M
     c = count_switches(actors_in(enc, m, k))
     if k < 2 or c == 0:
         return best
+    from checker.bmc import Unroller
+
     s = make_solver(opts)
-    # the same unrolling, rebuilt: a QF_FD solver's assertions() are its preprocessed clauses
-    s.add(un.init())
+    # the same unrolling, rebuilt (a QF_FD solver's assertions() are its preprocessed clauses),
+    # and without partial-order reduction: POR keeps commuting steps in actor order, which can
+    # force switches; every run it drops is still a real run of length k, hence still shortest.
+    # The state and selector names are the same, so the caller's Unroller decodes the model.
+    full = Unroller(enc)
+    s.add(full.init())
     for j in range(k):
-        s.add(un.step(j))
-    s.add(un.at(bad, k))
+        s.add(full.step(j))
+    s.add(full.at(bad, k))
     defs, switches = switch_terms(enc, k)
     s.add(defs)
     for _ in range(MAX_ROUNDS):
@@ -122,5 +128,5 @@ def fewest_switches(model: I.Model, enc: Encoding, un: Unroller, solver: z3.Solv
 
     m = solver.model()
     if opts.min_switches:
-        m = minimise_model(enc, un, enc.bad(prop), k, m, opts)
+        m = minimise_model(enc, enc.bad(prop), k, m, opts)
     return replace(decode_trace(model, enc, un, m, k, prop), members=model_members(model))

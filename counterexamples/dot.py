@@ -1,41 +1,300 @@
-"""Graphviz sequence diagrams of a trace (DOT text; SVG and PNG through the `dot` program)."""
+"""Graphviz sequence diagrams of a trace (DOT text; SVG and PNG through the `dot` program).
+
+Layout: one lifeline per actor (left) and per object the trace touches (right: the enum members
+passed to calls or indexing changed state); time runs downwards, one row per driver-core call,
+drawn as an arrow from the actor to the object it acts on (its first object argument). Each
+step's state changes sit in a note on the right; consecutive steps of one actor share a tinted
+band, so a reader sees the context switches at a glance. The violation is a red box with the
+assertion's message and source line; a legend closes the diagram.
+
+Graphviz's `dot` engine cannot keep a grid, so every position is computed here and the graph is
+laid out by `neato` with pinned positions (`layout=neato` inside the DOT text, so plain
+`dot -Tsvg` renders it too). Everything is derived from the trace alone, in order, with fixed
+number formatting, so the output is byte-identical across runs.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 from checker.errors import UsageError
-from counterexamples.trace import Trace
+from counterexamples.notes import (
+    NULL_ARG,
+    Leaf,
+    call_target,
+    members_of,
+    notes,
+    objects_of,
+    step_leaves,
+)
+from counterexamples.trace import CallRecord, Trace, TraceStep, format_value
+
+MONO = "DejaVu Sans Mono"
+SANS = "DejaVu Sans"
+FS = 10.0  # font size of calls and notes
+CHAR_W = 0.61 * FS  # DejaVu Sans Mono advance width (1233/2048 em), with a little slack
+ROW = 21.0  # one call
+NOTE_LINE = 13.0
+STEP_GAP = 7.0
+HEAD_H = 30.0
+MIN_LANE = 110.0
+GUTTER = 92.0  # step numbers and labels
+MAX_CALL_ROWS = 6  # per step; the rest is counted
+MAX_NOTE_LINES = 10
+MAX_NOTE_CHARS = 60
+# pastel fills for actors; the band behind an actor's steps uses the same colour, lighter
+PALETTE = ("#cfe2ff", "#d1f2d9", "#ffe8b3", "#f9d3e6", "#e2d9fb", "#ffd9bf", "#c9f1f5",
+           "#e5e7eb")
+OBJECT_FILL = "#eeeeee"
+NOTE_FILL = "#fff9d6"
+RED = "#c62828"
+
+
+def _esc(s: str) -> str:
+    return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _q(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return '"' + _esc(s).replace("\n", "\\n") + '"'
+
+
+def _ql(lines: list[str]) -> str:
+    """A left-justified multi-line label."""
+    return '"' + "".join(_esc(x) + "\\l" for x in lines) + '"'
+
+
+def _tw(s: str, cw: float = CHAR_W) -> float:
+    return len(s) * cw
+
+
+def _cut(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _pos(x: float, y: float) -> str:
+    return f'"{x:.1f},{-y:.1f}!"'
+
+
+def _inch(pt: float) -> str:
+    return f"{pt / 72:.3f}"
+
+
+@dataclass(frozen=True)
+class _Row:
+    call: CallRecord | None  # None: the "… +n more calls" row
+    text: str
+    target: str | None
+
+
+def _call_rows(step: TraceStep, members: frozenset[str]) -> list[_Row]:
+    calls = list(step.calls)
+    if len(calls) > MAX_CALL_ROWS:
+        # keep the outermost calls: shallow first, then in call order
+        keep = sorted(sorted(range(len(calls)), key=lambda i: (calls[i].depth, i))[
+            : MAX_CALL_ROWS - 1])
+        rows = [_Row(calls[i], "  " * calls[i].depth + str(calls[i]),
+                     call_target(calls[i], members)) for i in keep]
+        rows.append(_Row(None, f"… +{len(calls) - len(keep)} nested calls", None))
+        return rows
+    return [_Row(c, "  " * c.depth + ("↳ " if c.depth else "") + str(c),
+                 call_target(c, members)) for c in calls]
+
+
+def _leaf_note(leaf: Leaf) -> str:
+    o, n = leaf.old, leaf.new
+    if isinstance(o, list) and isinstance(n, list):
+        return f"{leaf.path} = {format_value(n)}"
+    if n is None:
+        return f"{leaf.path}: {format_value(o)} → NULL"
+    return f"{leaf.path}: {format_value(o)} → {format_value(n)}"
+
+
+def _note_lines(step: TraceStep, members: frozenset[str]) -> list[str]:
+    # the derived "released X" summary, then every changed leaf (the summary's other items
+    # would repeat the leaves)
+    lines = [f"• {x}" for x in notes(step, members) if x.startswith("released ")]
+    lines += [_leaf_note(leaf) for leaf in step_leaves(step, members)]
+    lines = [_cut(x, MAX_NOTE_CHARS) for x in lines]
+    if len(lines) > MAX_NOTE_LINES:
+        lines = [*lines[: MAX_NOTE_LINES - 1], f"… +{len(lines) - MAX_NOTE_LINES + 1} more"]
+    return lines
+
+
+def _groups(steps: tuple[TraceStep, ...]) -> list[list[TraceStep]]:
+    out: list[list[TraceStep]] = []
+    for s in steps:
+        if out and out[-1][-1].actor == s.actor:
+            out[-1].append(s)
+        else:
+            out.append([s])
+    return out
 
 
 def render_dot(trace: Trace) -> str:
+    members = members_of(trace)
     actors: list[str] = []
     for s in trace.steps:
         if s.actor not in actors:
             actors.append(s.actor)
-    lines = ["digraph trace {", "  rankdir=TB;", "  node [shape=box];"]
-    for a in actors:
-        lines.append(f"  {_q('actor:' + a)} [label={_q(a)}];")
-    prev = None
+    objects = [o for o in objects_of(trace) if o not in actors]
+    lanes = [*actors, *objects]
+    color = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(actors)}
+
+    # lane x positions: wide enough for the header
+    xs: dict[str, float] = {}
+    x = GUTTER
+    for name in lanes:
+        w = max(MIN_LANE, _tw(name, 7.5) + 30)
+        xs[name] = x + w / 2
+        x += w
+    lanes_right = x
+
+    rows = {s.index: _call_rows(s, members) for s in trace.steps}
+    note_lines = {s.index: _note_lines(s, members) for s in trace.steps}
+
+    # how far right the call labels reach: the notes column starts after that
+    reach = lanes_right
     for s in trace.steps:
-        node = f"step{s.index}"
-        txt = f"[{s.index}] {s.actor} {s.label}\n" + "\n".join(str(c) for c in s.calls)
-        lines.append(f"  {node} [label={_q(txt)}];")
-        lines.append(f"  {_q('actor:' + s.actor)} -> {node} [style=dotted];")
-        if prev:
-            lines.append(f"  {prev} -> {node};")
-        prev = node
+        for r in rows[s.index]:
+            reach = max(reach, xs[s.actor] + 8 + _tw(r.text))
+    notes_x = reach + 24
+    widest_note = max([_tw(x) for v in note_lines.values() for x in v] + [120.0])
+    right = notes_x + widest_note + 24
+
+    out: list[str] = [
+        "digraph trace {",
+        '  graph [layout=neato, inputscale=72, overlap=true, splines=line, outputorder=nodesfirst,'
+        f' bgcolor=white, pad="0.3", fontname={_q(SANS)}];',
+        f'  node [fontname={_q(MONO)}, fontsize={FS:.0f}, margin="0.04,0.02"];',
+        "  edge [arrowsize=0.7];",
+    ]
+
+    # title
     v = trace.violation
-    lines.append(f"  violation [label={_q(v.prop + ': ' + v.message)}, color=red, fontcolor=red];")
-    if prev:
-        lines.append(f"  {prev} -> violation [color=red];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    verdict = "REACHED" if v.kind == "reachable" else "VIOLATED"
+    title = (f"{trace.spec} [{trace.variant}]: {trace.prop} {verdict} after {trace.length} "
+             f"steps, {trace.context_switches()} context switches")
+    out.append(f"  title [shape=plaintext, fontname={_q(SANS)}, fontsize=13, label={_q(title)}, "
+               f"pos={_pos(GUTTER + _tw(title, 7.4) / 2 - 70, 14)}];")
+
+    y = 40.0
+    head_y = y + HEAD_H / 2
+    y += HEAD_H + 14
+
+    # vertical extents of steps
+    tops: dict[int, float] = {}
+    heights: dict[int, float] = {}
+    for s in trace.steps:
+        h = max(len(rows[s.index]) * ROW, len(note_lines[s.index]) * NOTE_LINE + 10, ROW)
+        tops[s.index] = y
+        heights[s.index] = h
+        y += h + STEP_GAP
+    body_bottom = y
+    foot_y = body_bottom + 8 + HEAD_H / 2
+
+    # bands: one per run of consecutive steps of one actor (drawn first: behind everything)
+    for gi, g in enumerate(_groups(trace.steps)):
+        top = tops[g[0].index] - STEP_GAP / 2
+        bot = tops[g[-1].index] + heights[g[-1].index] + STEP_GAP / 2
+        cx, w = (8 + right) / 2, right - 8
+        fill = color[g[0].actor] + "70"  # translucent, so lifelines show through
+        out.append(f'  band{gi} [shape=box, style=filled, penwidth=0, fillcolor="{fill}", '
+                   f'label="", fixedsize=true, width={_inch(w)}, height={_inch(bot - top)}, '
+                   f"pos={_pos(cx, (top + bot) / 2)}];")
+
+    # lifeline heads (top and bottom) and the lifelines between them
+    for name in lanes:
+        is_actor = name in actors
+        style = ('shape=box, style="rounded,filled,bold", fillcolor="' + color[name] + '"'
+                 if is_actor else f'shape=box, style=filled, fillcolor="{OBJECT_FILL}"')
+        w = max(MIN_LANE, _tw(name, 7.5) + 30) - 16
+        for where, yy in (("top", head_y), ("bottom", foot_y)):
+            nid = f"lane_{where}_{lanes.index(name)}"
+            extra = f', id="lifeline_{_esc(name)}"' if where == "top" else ""
+            out.append(f"  {nid} [{style}, fontname={_q(SANS)}, fontsize=11, label={_q(name)}, "
+                       f"fixedsize=true, width={_inch(w)}, height={_inch(HEAD_H - 6)}, "
+                       f"pos={_pos(xs[name], yy)}{extra}];")
+    out.append(f"  notes_head [shape=plaintext, fontname={_q(SANS)}, fontsize=11, "
+               f'label="state changes", pos={_pos(notes_x + 48, head_y)}];')
+
+    # per step: the number and label in the gutter, one arrow per call, the note
+    last = trace.steps[-1].index if trace.steps else -1
+    for s in trace.steps:
+        top, h = tops[s.index], heights[s.index]
+        bad = s.index == last and v.kind != "reachable"
+        fc = f', fontcolor="{RED}"' if bad else ""
+        tag = f"{s.index:>2} {_cut(s.label, 10)}"
+        out.append(f"  step{s.index} [shape=plaintext, label={_q(tag)}{fc}, "
+                   f"pos={_pos(8 + _tw(tag) / 2 + 4, top + ROW / 2)}];")
+        ax = xs[s.actor]
+        srows = rows[s.index] or [_Row(None, f"({s.label})", None)]
+        for ri, r in enumerate(srows):
+            ry = top + ri * ROW + ROW * 0.72
+            depth = r.call.depth if r.call else 0
+            tx = xs[r.target] if r.target in xs else ax + 26
+            ecol = RED if bad else ("#222222" if depth == 0 else "#555555")
+            pw = "1.4" if depth == 0 else "0.9"
+            lid = f"s{s.index}_{ri}"
+            label_txt = r.text
+            out.append(f"  {lid}_l [shape=plaintext, label={_q(label_txt)}, "
+                       f'fontcolor="{RED if bad else "#111111"}", '
+                       f"pos={_pos(ax + 6 + _tw(label_txt) / 2, ry - 8)}];")
+            if r.call is None:
+                continue
+            out.append(f"  {lid}_a [shape=point, width=0.03, color={_q(ecol)}, "
+                       f"pos={_pos(ax, ry)}];")
+            out.append(f"  {lid}_b [shape=point, width=0.01, style=invis, pos={_pos(tx, ry)}];")
+            out.append(f"  {lid}_a -> {lid}_b [id=\"call_{s.index}_{ri}\", color={_q(ecol)}, "
+                       f"penwidth={pw}, tooltip={_q(str(r.call))}"
+                       + (", style=dashed" if r.target is None else "") + "];")
+        if note_lines[s.index]:
+            nl = note_lines[s.index]
+            nw = max(_tw(x) for x in nl) + 14
+            nh = len(nl) * NOTE_LINE + 6
+            out.append(f'  note{s.index} [shape=note, style=filled, fillcolor="{NOTE_FILL}", '
+                       f'color="#b8a960", label={_ql(nl)}, fixedsize=true, width={_inch(nw)}, '
+                       f"height={_inch(nh)}, pos={_pos(notes_x + nw / 2, top + nh / 2)}];")
+
+    # lifelines
+    for i in range(len(lanes)):
+        out.append(f"  lane_top_{i} -> lane_bottom_{i} [arrowhead=none, style=dashed, "
+                   f'color="#9e9e9e", penwidth=0.8];')
+
+    # the violation
+    y = foot_y + HEAD_H / 2 + 18
+    vl = [f"{verdict}: {v.prop}", v.message]
+    if v.loc:
+        vl.append(f"at {v.loc}")
+    if v.source and v.source.split(":", 1)[-1].strip() not in v.message:
+        vl.append(f"  {_cut(v.source, 90)}")
+    vw = max(_tw(x, 6.4) for x in vl) + 24
+    vh = len(vl) * 15 + 12
+    vcol = RED if v.kind != "reachable" else "#2e7d32"
+    out.append(f'  violation [shape=box, style="filled,bold", fillcolor="#ffffff", color="{vcol}",'
+               f' fontcolor="{vcol}", penwidth=2, fontname={_q(SANS)}, fontsize=11, '
+               f'label={_ql(vl)}, id="violation", fixedsize=true, width={_inch(vw)}, '
+               f"height={_inch(vh)}, pos={_pos(GUTTER + vw / 2, y + vh / 2)}];")
+
+    # legend
+    legend = [
+        "→  a driver-core call, from the actor to the object it acts on",
+        "   (indented ↳: called inside the call above; dashed: no object)",
+        "tinted band: consecutive steps of one actor",
+        "note: the state the step changed (• a summary, then old → new)",
+        f"red: the step where {v.prop} fails" if v.kind != "reachable"
+        else "green: the target reached",
+    ]
+    lw = max(_tw(x, 5.6) for x in legend) + 20
+    lh = len(legend) * 14 + 26
+    lx = max(GUTTER + vw + 30 + lw / 2, right - lw / 2)
+    out.append(f'  legend [shape=box, style="filled,rounded", fillcolor="#fafafa", '
+               f'color="#bdbdbd", fontname={_q(SANS)}, fontsize=10, '
+               f"label={_ql(['Legend', *legend])}, fixedsize=true, width={_inch(lw)}, "
+               f"height={_inch(lh)}, pos={_pos(lx, y + lh / 2)}];")
+    out.append("}")
+    return "\n".join(out) + "\n"
 
 
 def _run_dot(dot_text: str, fmt: str) -> bytes:
@@ -55,3 +314,6 @@ def render_svg(trace: Trace) -> str:
 
 def render_png(trace: Trace) -> bytes:
     return _run_dot(render_dot(trace), "png")
+
+
+__all__ = ["NULL_ARG", "render_dot", "render_png", "render_svg"]

@@ -12,7 +12,7 @@ from checker.errors import UsageError
 from checker.fileio import write_bytes_atomic, write_text_atomic
 from counterexamples.dot import render_dot, render_png, render_svg
 from counterexamples.itf import dumps_itf, loads_itf
-from counterexamples.text import render_text
+from counterexamples.text import render_text, trace_header
 from counterexamples.trace import Trace, with_sources
 
 
@@ -32,7 +32,7 @@ def render_as(trace: Trace, to: RenderTo) -> bytes:
         case RenderTo.dot:
             return render_dot(trace).encode("utf-8")
         case RenderTo.text:
-            return (render_text(trace) + "\n").encode("utf-8")
+            return (trace_header(trace) + "\n" + render_text(trace) + "\n").encode("utf-8")
         case _:
             assert_never(to)
 
@@ -61,7 +61,7 @@ def write_traces(traces: Iterable[Trace], directory: Path,
             t = with_sources(t, sources)
         stem = directory / trace_stem(t)
         outputs = {
-            ".txt": render_text(t) + "\n",
+            ".txt": trace_header(t) + "\n" + render_text(t) + "\n",
             ".itf.json": dumps_itf(t),
             ".dot": render_dot(t),
             ".svg": render_svg(t),

@@ -106,7 +106,7 @@ def notes(step: TraceStep, members: frozenset[str]) -> list[str]:
                 parts.append("dropped " + ", ".join(format_value(x) for x in gone))
             if new:
                 parts.append("added " + ", ".join(format_value(x) for x in new))
-            if not gone and not new and o != n:
+            if not _removed(o, n) and not new and o != n:
                 parts.append("reordered")
             if parts:
                 out.append(f"{leaf.path}: " + "; ".join(parts))

@@ -37,6 +37,13 @@ def calls_text(calls: tuple[CallRecord, ...]) -> str:
     return "; ".join(parts)
 
 
+def trace_header(trace: Trace) -> str:
+    """A title line for a trace file: what failed, in how many steps and switches."""
+    verdict = "REACHED" if trace.violation.kind == "reachable" else "VIOLATED"
+    return (f"# {trace.spec} [{trace.variant}] {trace.prop}: {verdict} after {trace.length} "
+            f"steps, {trace.context_switches()} context switches")
+
+
 def render_text(trace: Trace) -> str:
     members = members_of(trace)
     lines: list[str] = []

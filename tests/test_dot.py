@@ -1,0 +1,132 @@
+"""Sequence diagrams: DOT text (golden), SVG through the real `dot`, determinism, long traces."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from counterexamples.dot import render_dot, render_png, render_svg
+from counterexamples.trace import CallRecord, Loc, Trace, TraceStep, Violation, diff_states
+from tests.render_helpers import RENDER, real_traces
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
+
+
+@pytest.fixture(scope="module")
+def toy() -> Trace:
+    t = real_traces("component_toy.drv")["use_after_release"]
+    # the golden must not depend on where the repository is checked out
+    return _relocate(t)
+
+
+def _relocate(t: Trace) -> Trace:
+    def fix(loc: Loc) -> Loc:
+        return replace(loc, file=Path(loc.file).name)
+
+    v = t.violation
+    steps = tuple(replace(s, loc=fix(s.loc)) for s in t.steps)
+    return replace(t, steps=steps, violation=replace(v, loc=fix(v.loc) if v.loc else None))
+
+
+def _golden(name: str, actual: str) -> None:
+    path = RENDER / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(actual, encoding="utf-8")
+    assert actual == path.read_text(encoding="utf-8")
+
+
+def test_dot_golden(toy: Trace) -> None:
+    _golden("component_toy.dot", render_dot(toy))
+
+
+def test_svg_has_lifelines_arrows_and_the_violation(toy: Trace) -> None:
+    svg = render_svg(toy)
+    for actor in ("hda_probe", "i915_unbind"):
+        assert f'id="lifeline_{actor}"' in svg
+    for obj in ("hda", "gpu", "iomap"):
+        assert f'id="lifeline_{obj}"' in svg
+    # every call is an arrow (an edge with an arrowhead) labelled with the call
+    n = 0
+    for s in toy.steps:
+        for i, c in enumerate(s.calls):
+            block = re.search(rf'<g id="call_{s.index}_{i}" class="edge">(.*?)</g>', svg, re.S)
+            assert block is not None, (s.index, i, c)
+            assert "<polygon" in block.group(1)  # the arrowhead
+            assert f"{c.proc}({', '.join(c.args)})" in svg
+            n += 1
+    assert n == 6
+    # the violation: red, with the assertion's message and source line
+    block = re.search(r'<g id="violation" class="node">(.*?)</g>', svg, re.S)
+    assert block is not None
+    assert 'stroke="#c62828"' in block.group(1)
+    assert "use_after_release" in block.group(1)
+    assert "iomap used after release" in block.group(1)
+    assert "component_toy.drv:19:22" in block.group(1)
+    assert "proc touch(r: Res)" in block.group(1)
+    assert "Legend" in svg
+
+
+def test_steps_run_top_to_bottom(toy: Trace) -> None:
+    svg = render_svg(toy)
+    ys = []
+    for s in toy.steps:
+        m = re.search(rf'<g id="node\d+" class="node">\s*<title>step{s.index}</title>\s*'
+                      r'<text[^>]* y="(-?[\d.]+)"', svg)
+        assert m is not None
+        ys.append(float(m.group(1)))
+    assert ys == sorted(ys) and len(set(ys)) == len(ys)
+
+
+def test_output_is_deterministic(toy: Trace) -> None:
+    assert render_dot(toy) == render_dot(toy)
+    assert render_svg(toy) == render_svg(toy)
+    assert render_png(toy) == render_png(toy)
+    assert render_png(toy)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _long_trace(n: int) -> Trace:
+    """n steps of three actors in runs of four, touching three objects."""
+    actors = ("probe", "unbind", "irq")
+    objs = ("hda", "gpu", "dsi")
+    state: dict[str, object] = {"refs": {o: 0 for o in objs}, "list": []}
+    initial = dict(state)
+    steps = []
+    prev = initial
+    for i in range(n):
+        a = actors[(i // 4) % 3]
+        o = objs[i % 3]
+        refs = dict(prev["refs"])  # type: ignore[call-overload]
+        refs[o] += 1
+        new = {"refs": refs, "list": [*prev["list"], o][-3:]}  # type: ignore[misc]
+        steps.append(TraceStep(i + 1, a, f"s{i + 1}", Loc("x.drv", i + 1, 1),
+                               (CallRecord(0, "get_device", (o,)),
+                                CallRecord(1, "kref_get", (o,))),
+                               new, diff_states(prev, new)))
+        prev = new
+    v = Violation("p", "invariant", "p does not hold", Loc("x.drv", 99, 1))
+    return Trace("long", "original", "p", "invariant", initial, tuple(steps), v, objs)
+
+
+def test_long_traces_stay_readable() -> None:
+    t = _long_trace(45)
+    svg = render_svg(t)
+    assert svg.count('class="edge"') == 45 * 2 + 6  # two calls per step and six lifelines
+    # one band per run of one actor's steps: 12 runs, not 45 rows of switching colours
+    assert len(re.findall(r"<title>band\d+</title>", svg)) == 12
+    m = re.search(r'<svg width="[\d.]+pt" height="([\d.]+)pt"', svg)
+    assert m is not None
+    height = float(m.group(1))
+    assert height < 45 * 60  # rows stay compact
+    assert "45 s45" in svg
+
+
+def test_reachable_witness_is_green_not_red() -> None:
+    w = real_traces("component_toy.drv")["mapped"]
+    assert w.violation.kind == "reachable"
+    svg = render_svg(w)
+    assert "REACHED: mapped" in svg and "#c62828" not in svg
