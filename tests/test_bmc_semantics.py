@@ -284,7 +284,7 @@ class _UnknownSolver:
     def pop(self) -> None:
         self.inner.pop()
 
-    def check(self) -> z3.CheckSatResult:
+    def check(self, *assumptions: object) -> z3.CheckSatResult:
         return z3.unknown
 
     def reason_unknown(self) -> str:
