@@ -28,6 +28,8 @@ from checker.bmc import BmcOptions, Progress, Unroller, decode_state, make_solve
 from checker.driver import CheckOptions, Row, SpecReport, check_spec
 from checker.elaborate import BASE_VARIANT
 from checker.results import Result, Status
+from counterexamples.notes import leaves, members_of
+from counterexamples.trace import Change as TraceChange
 from counterexamples.trace import Trace, Value, format_value
 from translators.z3_encoding import Encoding
 
@@ -351,13 +353,17 @@ def _blocked(trace: Trace, fix: I.Model, enc: Encoding, un: Unroller, m: z3.Mode
 
 def _differences(trace: Trace, fix: I.Model, enc: Encoding, un: Unroller, m: z3.ModelRef,
                  j: int) -> tuple[Difference, ...]:
-    """Variables both models share whose values differ after j steps."""
+    """The leaves (`rpm_active[larb]`, `dev.refs`) of variables both models share whose values
+    differ after j steps."""
     ours = trace.states()[j]
     theirs = decode_state(fix, enc, m, un.states[j])
-    out = []
+    members = members_of(trace)
+    out: list[Difference] = []
     for v in fix.vars:
         if v.name in ours and ours[v.name] != theirs[v.name]:
-            out.append(Difference(v.name, ours[v.name], theirs[v.name]))
+            out.extend(Difference(leaf.path, leaf.old, leaf.new)
+                       for leaf in leaves(TraceChange(v.name, ours[v.name], theirs[v.name]),
+                                          members))
     return tuple(out[:MAX_SHOWN_DIFFERENCES])
 
 
