@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +19,7 @@ from checker.loader import read_source
 from checker.parser import parse_text
 from checker.results import Status
 from counterexamples.text import render_text
+from counterexamples.trace import Trace, with_sources
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="drvmc: a model checker for Linux driver-core lifecycle bugs.")
@@ -105,7 +106,7 @@ def format_traces(report: SpecReport) -> str:
         if t is None or r.result.status is not Status.VIOLATED:
             continue
         out.append(f"--- {r.variant} / {r.result.prop}: {r.result.verdict_text()} ---")
-        out.append(render_text(t))
+        out.append(render_text(_sourced(report, t)))
         out.append("")
     return "\n".join(out)
 
@@ -122,6 +123,11 @@ def format_invariants(report: SpecReport) -> str:
         out.extend("  " + line for line in inv.splitlines())
         out.append("")
     return "\n".join(out)
+
+
+def _sourced(report: SpecReport, t: Trace) -> Trace:
+    """The trace with its source lines, from the spec files the report read."""
+    return with_sources(t, report.program.sources) if report.program else t
 
 
 def report_json(report: SpecReport) -> dict[str, Any]:
@@ -145,7 +151,8 @@ def report_json(report: SpecReport) -> dict[str, Any]:
                 "vacuous": r.result.vacuous,
                 "expected": r.expected,
                 "as_expected": r.ok,
-                "trace": trace_to_json(r.result.trace) if r.result.trace else None,
+                "trace": (trace_to_json(_sourced(report, r.result.trace)) if r.result.trace
+                          else None),
             }
             for r in report.rows
         ],
@@ -191,6 +198,9 @@ def check(
     = None,
     save_baseline: Annotated[Path | None, typer.Option(
         "--save-baseline", help="also write this run's JSON here, for --baseline")] = None,
+    trace_dir: Annotated[Path | None, typer.Option(
+        "--trace-dir", help="write each counterexample and witness here as "
+                            "<spec>.<variant>.<property>.{txt,itf.json,dot,svg}")] = None,
 ) -> None:
     """Check every property of each spec; print a verdict table and counterexamples."""
     if variant and all_variants:
@@ -209,6 +219,11 @@ def check(
             finally:
                 progress.clear()
             reports.append(rep)
+            if trace_dir is not None:
+                from counterexamples.files import write_traces
+
+                write_traces([r.result.trace for r in rep.rows if r.result.trace is not None],
+                             trace_dir, rep.program.sources if rep.program else None)
             if fmt is Format.text:
                 typer.echo(format_table(rep))
                 if traces:
@@ -416,6 +431,39 @@ def parse(spec: Annotated[Path, typer.Argument(help="spec file")]) -> None:
         _print_error(e)
         raise typer.Exit(e.exit_code) from None
     typer.echo(pretty.spec(ast), nl=False)
+
+
+class RenderFormat(StrEnum):
+    svg = "svg"
+    png = "png"
+    dot = "dot"
+    text = "text"
+
+
+@app.command()
+def render(
+    trace: Annotated[Path, typer.Argument(help="a saved trace (TRACE.itf.json, see "
+                                               "check --trace-dir)")],
+    to: Annotated[RenderFormat, typer.Option("--to", "-t", help="output form")]
+    = RenderFormat.svg,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="write here instead of stdout")] = None,
+) -> None:
+    """Re-render a saved ITF trace as a sequence diagram (svg, png, dot) or as text."""
+    from counterexamples.files import RenderTo, load_trace, render_as, write_output
+
+    try:
+        data = render_as(load_trace(trace), RenderTo(to.value))
+        if output is not None:
+            write_output(output, data)
+        elif to is RenderFormat.png and sys.stdout.isatty():
+            _err("drvmc: error: PNG output needs -o FILE (or a pipe)")
+            raise typer.Exit(ExitCode.SPEC_ERROR)
+        else:
+            typer.echo(data, nl=False)
+    except DrvmcError as e:
+        _print_error(e)
+        raise typer.Exit(e.exit_code) from None
 
 
 def _version() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,7 @@ from counterexamples.itf import (
     trace_to_itf,
 )
 from counterexamples.trace import Trace
-from tests.render_helpers import real_traces, traces
+from tests.render_helpers import RENDER, real_traces, traces
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +79,33 @@ def test_generated_traces_round_trip(t: Trace) -> None:
 def test_bad_input_is_a_clean_error(text: str) -> None:
     with pytest.raises(ItfError):
         loads_itf(text)
+
+
+def test_cli_trace_dir_and_render(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from checker.cli import app
+
+    spec = RENDER / "component_toy.drv"
+    out = tmp_path / "traces"
+    r = CliRunner().invoke(app, ["check", str(spec), "--trace-dir", str(out)])
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in out.iterdir())
+    stems = ["s4toy.original.mapped", "s4toy.original.use_after_release"]
+    assert names == sorted(f"{s}.{x}" for s in stems for x in ("txt", "itf.json", "dot", "svg"))
+    saved = out / "s4toy.original.use_after_release.itf.json"
+    t = loads_itf(saved.read_text(encoding="utf-8"))
+    assert t.violation.message == "iomap used after release" and t.length == 4
+    for to in ("dot", "svg", "text"):
+        r = CliRunner().invoke(app, ["render", str(saved), "--to", to])
+        assert r.exit_code == 0, r.output
+        ext = {"text": "txt"}.get(to, to)
+        assert r.stdout == (out / f"s4toy.original.use_after_release.{ext}").read_text(
+            encoding="utf-8")
+    png = tmp_path / "x.png"
+    r = CliRunner().invoke(app, ["render", str(saved), "--to", "png", "-o", str(png)])
+    assert r.exit_code == 0 and png.read_bytes()[:4] == b"\x89PNG"
+    bad = tmp_path / "bad.itf.json"
+    bad.write_text('{"states": []}', encoding="utf-8")
+    r = CliRunner().invoke(app, ["render", str(bad)])
+    assert r.exit_code == 3 and "not an ITF trace written by drvmc" in r.stderr
