@@ -49,6 +49,7 @@ PALETTE = ("#cfe2ff", "#d1f2d9", "#ffe8b3", "#f9d3e6", "#e2d9fb", "#ffd9bf", "#c
            "#e5e7eb")
 OBJECT_FILL = "#eeeeee"
 NOTE_FILL = "#fff9d6"
+LOUD_FILL = "#ffe1e1"
 RED = "#c62828"
 
 
@@ -253,7 +254,10 @@ def render_dot(trace: Trace) -> str:
             nl = note_lines[s.index]
             nw = max(_tw(x) for x in nl) + 14
             nh = len(nl) * NOTE_LINE + 6
-            out.append(f'  note{s.index} [shape=note, style=filled, fillcolor="{NOTE_FILL}", '
+            # releases and pointers going NULL are what lifecycle bugs are made of: pink
+            loud = any(x.startswith("• released") or x.endswith("→ NULL") for x in nl)
+            fill = LOUD_FILL if loud else NOTE_FILL
+            out.append(f'  note{s.index} [shape=note, style=filled, fillcolor="{fill}", '
                        f'color="#b8a960", label={_ql(nl)}, fixedsize=true, width={_inch(nw)}, '
                        f"height={_inch(nh)}, pos={_pos(notes_x + nw / 2, top + nh / 2)}];")
 
@@ -282,7 +286,7 @@ def render_dot(trace: Trace) -> str:
         "→  a driver-core call, from the actor to the object it acts on",
         "   (indented ↳: called inside the call above; dashed: no object)",
         "tinted band: consecutive steps of one actor",
-        "note: the state the step changed (• a summary, then old → new)",
+        "note: the state the step changed (old → new); pink: a release or NULL",
         f"red: the step where {v.prop} fails" if v.kind != "reachable"
         else "green: the target reached",
     ]
