@@ -205,7 +205,6 @@ def _result(report: SpecReport, variant: str, prop: str) -> Result | None:
     return None if r is None else r.result
 
 
-_SAFE = (Status.SAFE, Status.PROVEN)
 _NOT_REACHED = (Status.NOT_REACHED, Status.UNREACHABLE)
 
 
@@ -264,7 +263,6 @@ def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Repla
         return _early(trace, r, why)
     model = solver.model()
     for j, actor in enumerate(schedule):
-        solver.push()
         solver.add(un.step(j))
         sel = z3.BitVec(f"sel@{j}", enc.sel.size())
         solver.add(z3.Or([sel == i for i in actor_steps.get(actor, [])] or [z3.BoolVal(False)]))
@@ -273,12 +271,10 @@ def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Repla
             return Replay(trace.prop, n, ReplayStatus.UNKNOWN, j,
                           why=f"solver: {solver.reason_unknown()}")
         if r == z3.unsat:
-            solver.pop()
+            # `model` is a run of the first j steps: it shows why step j+1 cannot follow
             return _blocked(trace, fix, enc, un, model, j)
         model = solver.model()
-    labels = _labels(fix, enc, model, n)
     bad = z3.BoolVal(False) if prop is None else enc.bad(prop)
-    solver.push()
     solver.add(z3.Or([un.at(bad, k) for k in range(n + 1)]))
     r = solver.check()
     if r == z3.unknown:
@@ -287,10 +283,10 @@ def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Repla
     if r == z3.sat:
         return Replay(trace.prop, n, ReplayStatus.REPRODUCED, n,
                       fix_steps=_labels(fix, enc, solver.model(), n))
-    solver.pop()
-    # every run of the fix with this schedule is good: show how its end state differs
-    diffs = _differences(trace, fix, enc, un, model, n)
-    return Replay(trace.prop, n, ReplayStatus.AVOIDED, n, differences=diffs, fix_steps=labels)
+    # every run of the fix with this schedule is good: show how one of them ends differently
+    return Replay(trace.prop, n, ReplayStatus.AVOIDED, n,
+                  differences=_differences(trace, fix, enc, un, model, n),
+                  fix_steps=_labels(fix, enc, model, n))
 
 
 def _early(trace: Trace, r: z3.CheckSatResult, why: str) -> Replay:
