@@ -123,3 +123,55 @@ def test_schema_rejects_what_it_should() -> None:
     violated["trace"] = None  # a violation must come with its counterexample
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema, cls=jsonschema.Draft202012Validator)
+
+
+class _UnknownSolver:
+    """A solver that answers every check with `unknown` (a time-out), to test soundness."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def add(self, *a: Any) -> None:
+        self.inner.add(*a)
+
+    def check(self) -> Any:
+        import z3
+
+        return z3.unknown
+
+    def reason_unknown(self) -> str:
+        return "timeout"
+
+
+def test_solver_unknown_is_never_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import checker.compare as C
+
+    real = C.make_solver
+    calls: list[int] = []
+
+    def solver(opts: Any) -> Any:
+        calls.append(1)
+        return _UnknownSolver(real(opts))
+
+    cmp0 = compare_spec(FIX / "uaf.drv", CompareOptions(CheckOptions(variants=("wait",))))
+    trace = cmp0.row("original", "use_after_release").result.trace  # type: ignore[union-attr]
+    assert trace is not None
+    monkeypatch.setattr(C, "make_solver", solver)
+    model = cmp0.report.models["wait"]
+    rp = C.replay(trace, model, C.Encoding(model), C.BmcOptions(40, 0.001))
+    assert calls == [1]
+    assert (rp.status, rp.blocked, rp.parted_at) == (ReplayStatus.UNKNOWN, None, None)
+    assert rp.summary() == "unknown after 0 steps (solver: timeout)"
+
+
+def test_unknown_results_are_undecided_not_fixed() -> None:
+    from checker import ir as I
+    from checker.compare import _change
+    from checker.results import Result, Status
+
+    v = Result("p", I.PropKind.ASSERT, Status.VIOLATED, 3, "bmc")
+    u = Result("p", I.PropKind.ASSERT, Status.UNKNOWN, 7, "bmc", reason="timeout")
+    s = Result("p", I.PropKind.ASSERT, Status.SAFE, 40, "bmc")
+    assert _change("p", v, u).change is Change.UNDECIDED
+    assert _change("p", v, s).change is Change.FIXED
+    assert _change("p", s, v).change is Change.NEW_VIOLATION
