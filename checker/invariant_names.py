@@ -215,6 +215,8 @@ class Renderer:
                 return None  # this literal alone is true for every value of the type
             if allowed:
                 atoms.append(_Atom(leaf, allowed))
+        if len(atoms) == 1 and not others:
+            return _atom_text(atoms[0].leaf, atoms[0].allowed)
         premises: list[str] = []
         conclusions: list[str] = []
         for a in atoms:

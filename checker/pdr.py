@@ -61,13 +61,14 @@ class Chc:
         assert isinstance(inv, z3.BoolRef)
         return inv
 
-    def validate(self, inv: z3.BoolRef, bad: z3.BoolRef, timeout_s: float | None) -> str | None:
-        """Why `inv` is not an inductive invariant excluding `bad`, or None when it is."""
+    def validate(self, inv: z3.BoolRef, bads: list[z3.BoolRef],
+                 timeout_s: float | None) -> str | None:
+        """Why `inv` is not an inductive invariant excluding every bad state, or None."""
         inv_next = z3.substitute(inv, *zip(self.cur, self.nxt, strict=True))
         checks = (
             ("the initial states", z3.And(self.enc.init, z3.Not(inv))),
             ("a transition", z3.And(inv, self.enc.trans, z3.Not(inv_next))),
-            ("the property", z3.And(inv, bad)),
+            *(("the property", z3.And(inv, bad)) for bad in bads),
         )
         for what, q in checks:
             s = make_solver(BmcOptions(timeout_s=timeout_s))
@@ -82,16 +83,46 @@ def run_pdr(model: I.Model, enc: Encoding, props: list[I.Property], opts: PdrOpt
             progress: Progress | None = None, on_result: OnResult | None = None) -> list[Result]:
     start = time.monotonic()
     chc = Chc(enc)
-    results: list[Result] = []
+    done: dict[str, Result] = {}
+    # Fixed variants usually keep every safety property: one query for all of them at once
+    # (their bad states joined) then proves them together with one invariant.
+    safety = [p for p in props if p.kind is not I.PropKind.REACHABLE
+              and not z3.is_false(enc.bad(p))]
+    if len(safety) > 1:
+        for r in _together(enc, chc, safety, opts, start):
+            done[r.prop] = r
+            if on_result is not None:
+                on_result(r)
     for n, p in enumerate(props):
-        t0 = time.monotonic()
-        r = _one(model, enc, chc, p, opts, t0)
-        results.append(r)
-        if on_result is not None:
-            on_result(r)
+        if p.name not in done:
+            r = _one(model, enc, chc, p, opts, time.monotonic())
+            done[p.name] = r
+            if on_result is not None:
+                on_result(r)
         if progress is not None:
             progress(model.variant, n + 1, time.monotonic() - start, n + 1)
-    return results
+    return [done[p.name] for p in props]
+
+
+def _together(enc: Encoding, chc: Chc, props: list[I.Property], opts: PdrOptions,
+              t0: float) -> list[Result]:
+    """All properties PROVEN by one query, or nothing (then each is asked on its own)."""
+    fp = chc.fixedpoint(opts.timeout_s)
+    bads = [enc.bad(p) for p in props]
+    try:
+        answer = fp.query(z3.And(chc.inv(*chc.cur), z3.Or(*bads)))
+    except z3.Z3Exception:
+        return []
+    if answer != z3.unsat:
+        return []
+    inv = chc.invariant(fp)
+    if chc.validate(inv, bads, opts.timeout_s) is not None:
+        return []
+    text = render_invariant(enc, inv)
+    secs = time.monotonic() - t0
+    return [Result(p.name, p.kind, Status.PROVEN, 0, "pdr",
+                   reason="pdr: inductive invariant", invariant=text, seconds=secs)
+            for p in props]
 
 
 def _one(model: I.Model, enc: Encoding, chc: Chc, p: I.Property, opts: PdrOptions,
@@ -104,7 +135,7 @@ def _one(model: I.Model, enc: Encoding, chc: Chc, p: I.Property, opts: PdrOption
 
     if z3.is_false(bad):
         return Result(p.name, p.kind, Status.UNREACHABLE if reached else Status.PROVEN, 0, "pdr",
-                      reason="no state can be bad", invariant="true", seconds=elapsed())
+                      reason="no state can be bad", seconds=elapsed())
     fp = chc.fixedpoint(opts.timeout_s)
     try:
         answer = fp.query(z3.And(chc.inv(*chc.cur), bad))
@@ -117,7 +148,7 @@ def _one(model: I.Model, enc: Encoding, chc: Chc, p: I.Property, opts: PdrOption
                       seconds=elapsed())
     if answer == z3.unsat:
         inv = chc.invariant(fp)
-        problem = chc.validate(inv, bad, opts.timeout_s)
+        problem = chc.validate(inv, [bad], opts.timeout_s)
         if problem is not None:
             return Result(p.name, p.kind, Status.UNKNOWN, 0, "pdr",
                           reason=f"pdr: {problem}", seconds=elapsed())
