@@ -13,8 +13,14 @@ import typer
 
 from checker import pretty
 from checker.driver import CheckOptions, SpecReport, check_spec, spec_files
-from checker.errors import (DrvmcError, ExitCode, Interrupted, SpecError, UsageError,
-                            render_diagnostic)
+from checker.errors import (
+    DrvmcError,
+    ExitCode,
+    Interrupted,
+    SpecError,
+    UsageError,
+    render_diagnostic,
+)
 from checker.loader import read_source
 from checker.parser import parse_text
 from checker.results import Status

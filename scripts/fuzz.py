@@ -714,11 +714,11 @@ def main() -> int:
     for saved, detail in stats.failures[:20]:
         print(f"--- {saved}\n{detail}")
     if args.json is not None:
-        args.json.write_text(json.dumps({"tried": stats.tried, "failures": len(stats.failures),
-                                         "outcomes": stats.by_outcome, "sources": stats.by_kind,
-                                         "seconds": round(secs), "seed": args.seed,
-                                         "mode": args.mode,
-                                         "engine": not args.front_end_only}, indent=2, sort_keys=True) + "\n",
+        figures = {"tried": stats.tried, "failures": len(stats.failures),
+                   "outcomes": stats.by_outcome, "sources": stats.by_kind,
+                   "seconds": round(secs), "seed": args.seed, "mode": args.mode,
+                   "engine": not args.front_end_only}
+        args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n",
                              encoding="utf-8")
     return 1 if stats.failures else 0
 
