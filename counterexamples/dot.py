@@ -27,6 +27,7 @@ from counterexamples.notes import (
     members_of,
     notes,
     objects_of,
+    shown_calls,
     step_leaves,
 )
 from counterexamples.trace import CallRecord, Trace, TraceStep, format_value
@@ -41,16 +42,20 @@ STEP_GAP = 7.0
 HEAD_H = 30.0
 MIN_LANE = 110.0
 GUTTER = 92.0  # step numbers and labels
-MAX_CALL_ROWS = 6  # per step; the rest is counted
+MAX_CALL_ROWS = 7  # per step; the rest is counted
 MAX_NOTE_LINES = 10
 MAX_NOTE_CHARS = 60
 # pastel fills for actors; the band behind an actor's steps uses the same colour, lighter
-PALETTE = ("#cfe2ff", "#d1f2d9", "#ffe8b3", "#f9d3e6", "#e2d9fb", "#ffd9bf", "#c9f1f5",
-           "#e5e7eb")
+PALETTE = ("#cfe2ff", "#d1f2d9", "#ffe8b3", "#e2d9fb", "#c9f1f5", "#ffd9bf", "#e5e7eb",
+           "#f0e6c8")  # no pink: pink marks releases
+GOOD = ("#e3f4e1", "#5b9a5b")  # fill, border of an object annotation
+RED = "#c62828"
+BAD = ("#ffe1e1", RED)
+PLAIN = ("#f3f3f3", "#9e9e9e")
+ANN_LINE = 12.0
 OBJECT_FILL = "#eeeeee"
 NOTE_FILL = "#fff9d6"
 LOUD_FILL = "#ffe1e1"
-RED = "#c62828"
 
 
 def _esc(s: str) -> str:
@@ -90,17 +95,12 @@ class _Row:
 
 
 def _call_rows(step: TraceStep, members: frozenset[str]) -> list[_Row]:
-    calls = list(step.calls)
-    if len(calls) > MAX_CALL_ROWS:
-        # keep the outermost calls: shallow first, then in call order
-        keep = sorted(sorted(range(len(calls)), key=lambda i: (calls[i].depth, i))[
-            : MAX_CALL_ROWS - 1])
-        rows = [_Row(calls[i], "  " * calls[i].depth + str(calls[i]),
-                     call_target(calls[i], members)) for i in keep]
-        rows.append(_Row(None, f"… +{len(calls) - len(keep)} nested calls", None))
-        return rows
-    return [_Row(c, "  " * c.depth + ("↳ " if c.depth else "") + str(c),
-                 call_target(c, members)) for c in calls]
+    keep, hidden = shown_calls(step, MAX_CALL_ROWS)
+    rows = [_Row(c, "  " * c.depth + ("↳ " if c.depth else "") + str(c), call_target(c, members))
+            for c in (step.calls[i] for i in keep)]
+    if hidden:
+        rows.append(_Row(None, f"   … +{hidden} more nested calls", None))
+    return rows
 
 
 def _leaf_note(leaf: Leaf) -> str:
@@ -121,6 +121,38 @@ def _note_lines(step: TraceStep, members: frozenset[str]) -> list[str]:
     if len(lines) > MAX_NOTE_LINES:
         lines = [*lines[: MAX_NOTE_LINES - 1], f"… +{len(lines) - MAX_NOTE_LINES + 1} more"]
     return lines
+
+
+def _annotations(step: TraceStep, members: frozenset[str],
+                 lanes: set[str]) -> dict[str, list[tuple[str, tuple[str, str]]]]:
+    """What happened to each object in this step, for a small box on its lifeline:
+    `live ✗` (a flag indexed by it cleared), `+devres` (it joined a list), `refs 1→0`."""
+    out: dict[str, list[tuple[str, tuple[str, str]]]] = {}
+
+    def add(lane: str, text: str, tone: tuple[str, str]) -> None:
+        out.setdefault(lane, []).append((_cut(text, 18), tone))
+
+    for leaf in step_leaves(step, members):
+        o, n = leaf.old, leaf.new
+        if leaf.keys and leaf.keys[-1] in lanes:
+            key = leaf.keys[-1]
+            base = leaf.path.replace(f"[{key}]", "", 1)
+            if isinstance(o, bool) and isinstance(n, bool):
+                add(key, f"{base} {'✓' if n else '✗'}", GOOD if n else BAD)
+            elif n is None:
+                add(key, f"{base} → NULL", BAD)
+            elif isinstance(o, int) and isinstance(n, int):
+                add(key, f"{base} {o}→{n}", BAD if n < o else GOOD)
+            elif not isinstance(n, list | dict):
+                add(key, f"{base} = {format_value(n)}", PLAIN)
+        if isinstance(o, list) and isinstance(n, list):
+            for m in n:
+                if isinstance(m, str) and m in lanes and m not in o:
+                    add(m, f"+{leaf.path}", GOOD)
+            for m in o:
+                if isinstance(m, str) and m in lanes and m not in n:
+                    add(m, f"-{leaf.path}", BAD)
+    return out
 
 
 def _groups(steps: tuple[TraceStep, ...]) -> list[list[TraceStep]]:
@@ -153,6 +185,9 @@ def render_dot(trace: Trace) -> str:
     lanes_right = x
 
     rows = {s.index: _call_rows(s, members) for s in trace.steps}
+    anns = {s.index: _annotations(s, members, set(objects)) for s in trace.steps}
+    ann_h = {i: max((len(v) for v in a.values()), default=0) * ANN_LINE + (8 if a else 0)
+             for i, a in anns.items()}
     note_lines = {s.index: _note_lines(s, members) for s in trace.steps}
 
     # how far right the call labels reach: the notes column starts after that
@@ -188,7 +223,8 @@ def render_dot(trace: Trace) -> str:
     tops: dict[int, float] = {}
     heights: dict[int, float] = {}
     for s in trace.steps:
-        h = max(len(rows[s.index]) * ROW, len(note_lines[s.index]) * NOTE_LINE + 10, ROW)
+        h = max(max(len(rows[s.index]), 1) * ROW + ann_h[s.index],
+                len(note_lines[s.index]) * NOTE_LINE + 10)
         tops[s.index] = y
         heights[s.index] = h
         y += h + STEP_GAP
@@ -250,6 +286,18 @@ def render_dot(trace: Trace) -> str:
             out.append(f"  {lid}_a -> {lid}_b [id=\"call_{s.index}_{ri}\", color={_q(ecol)}, "
                        f"penwidth={pw}, tooltip={_q(str(r.call))}"
                        + (", style=dashed" if r.target is None else "") + "];")
+        # what happened to each object, on its lifeline below the step's arrows
+        ay = top + max(len(srows), 1) * ROW + 4
+        for lane, items in anns[s.index].items():
+            lines = [t for t, _ in items]
+            fill, border = BAD if any(t is BAD for _, t in items) else items[0][1]
+            aw = max(_tw(x, 6.0 * 0.9) for x in lines) + 10
+            ah = len(lines) * ANN_LINE + 4
+            label = _q("\n".join(lines))
+            out.append(f"  ann{s.index}_{lanes.index(lane)} [shape=box, style=\"rounded,filled\", "
+                       f'fillcolor="{fill}", color="{border}", fontsize=9, label={label}, '
+                       f"fixedsize=true, width={_inch(aw)}, height={_inch(ah)}, "
+                       f"pos={_pos(xs[lane], ay + ah / 2)}];")
         if note_lines[s.index]:
             nl = note_lines[s.index]
             nw = max(_tw(x) for x in nl) + 14
@@ -285,6 +333,8 @@ def render_dot(trace: Trace) -> str:
     legend = [
         "→  a driver-core call, from the actor to the object it acts on",
         "   (indented ↳: called inside the call above; dashed: no object)",
+        "box on an object's lifeline: what the step did to it (+list: joined it,",
+        "   -list: left it, flag ✓ set / ✗ cleared, count old→new); red: a loss",
         "tinted band: consecutive steps of one actor",
         "note: the state the step changed (old → new); pink: a release or NULL",
         f"red: the step where {v.prop} fails" if v.kind != "reachable"
