@@ -108,6 +108,10 @@ def equal(a: SVal, b: SVal) -> z3.BoolRef:
             assert isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef)
             if _same(a, b):
                 return z3.BoolVal(True)
+            if z3.is_bv_value(a) and z3.is_bv_value(b):
+                # distinct constants: fold, so that branches on static facts (`dev == gpu` with
+                # a constant dev) are pruned while encoding instead of encoded both ways
+                return z3.BoolVal(a.as_signed_long() == b.as_signed_long())
             return a == b
 
 
@@ -849,7 +853,10 @@ class Encoding:
                 return _and(parts)
 
     def is_val(self, idx: z3.BitVecRef, k: int) -> z3.BoolRef:
-        r = z3.simplify(idx == k)
+        eq = idx == k
+        # simplify only to fold a constant index: on a symbolic one it walked the whole (often
+        # large) index term at every array write, 80% of the encoding time of a library spec
+        r = z3.simplify(eq) if z3.is_bv_value(idx) else eq
         assert isinstance(r, z3.BoolRef)
         return r
 
