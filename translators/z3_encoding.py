@@ -369,7 +369,7 @@ class _Exec:
             case I.Ite():
                 c = self.eval(e.cond)
                 assert isinstance(c, z3.BoolRef)
-                return sel(c, self.eval(e.then), self.eval(e.orelse))
+                return sel(c, self.eval_under(c, e.then), self.eval_under(_not(c), e.orelse))
             case I.Coerce():
                 v = self.eval(e.operand)
                 if e.site:
@@ -422,11 +422,22 @@ class _Exec:
         self.check(e.site, z3.Or(idx < 0, idx >= base.length))
         return enc.pick(idx, tuple(range(len(base.items))), base.items)
 
+    def eval_under(self, cond: z3.BoolRef, e: I.Expr) -> SVal:
+        """Evaluate e where cond holds: its run-time checks (null, bounds) count only there, as
+        with C's short-circuit `&&`, `||` and `?:` (`p != null && a[p]` is no NULL dereference)."""
+        saved = self.path
+        self.path = _and([saved, cond])
+        try:
+            return self.eval(e)
+        finally:
+            self.path = saved
+
     def binary(self, e: I.Binary) -> SVal:
         op = e.op
         a = self.eval(e.left)
         if op in (I.BinaryOp.AND, I.BinaryOp.OR, I.BinaryOp.IMPLIES):
-            b = self.eval(e.right)
+            assert isinstance(a, z3.BoolRef)
+            b = self.eval_under(_not(a) if op is I.BinaryOp.OR else a, e.right)
             assert isinstance(a, z3.BoolRef) and isinstance(b, z3.BoolRef)
             match op:
                 case I.BinaryOp.AND:
