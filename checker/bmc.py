@@ -30,6 +30,7 @@ class BmcOptions:
     seed: int = 0
     por: bool = True  # partial-order reduction of the unrolling
     min_switches: bool = True  # re-choose each counterexample with the fewest actor switches
+    memory_mb: int | None = None  # per solver; past it a check answers unknown
 
 
 def make_solver(opts: BmcOptions) -> z3.Solver:
@@ -37,7 +38,22 @@ def make_solver(opts: BmcOptions) -> z3.Solver:
     s.set("random_seed", opts.seed)
     if opts.timeout_s is not None:
         s.set("timeout", max(1, int(opts.timeout_s * 1000)))
+    if opts.memory_mb is not None:
+        # the solver's own limit: it gives up cleanly (z3's global memory_max_size instead
+        # aborts the whole process when a later allocation fails)
+        s.set("max_memory", max(1, opts.memory_mb))
     return s
+
+
+def why_unknown(s: z3.Solver, opts: BmcOptions) -> str:
+    """z3 says "no reason given" when its memory limit stops it: say so."""
+    reason = str(s.reason_unknown())
+    if opts.memory_mb is not None:
+        st = s.statistics()
+        peak = st.get_key_value("max memory") if "max memory" in st.keys() else 0.0
+        if peak >= 0.95 * opts.memory_mb:
+            return f"memory limit of {opts.memory_mb} MB reached"
+    return reason
 
 
 class Unroller:
@@ -148,7 +164,8 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
                 open_props.remove(p)
             elif r == z3.unknown:
                 results[p.name] = Result(p.name, p.kind, Status.UNKNOWN, k, "bmc",
-                                         reason=f"solver: {solver.reason_unknown()} at depth {k}",
+                                         reason=f"solver: {why_unknown(solver, opts)} at "
+                                                f"depth {k}",
                                          seconds=time.monotonic() - start)
                 open_props.remove(p)
         if progress is not None:

@@ -210,14 +210,20 @@ def check(
     timings: Annotated[bool, typer.Option(
         "--timings/--no-timings", help="end the text summary with the time taken (off: the "
                                        "output is byte-identical across runs)")] = True,
+    memory: Annotated[int, typer.Option(
+        "--memory", help="MB of memory per solver; past it the check is UNKNOWN")] = 4096,
 ) -> None:
     """Check every property of each spec; print a verdict table and counterexamples."""
     if variant and all_variants:
         _err("drvmc: error: --variant and --all-variants exclude each other")
         raise typer.Exit(ExitCode.SPEC_ERROR)
+    if memory < 16 or (timeout is not None and timeout <= 0):
+        _err("drvmc: error: --memory must be at least 16 (MB) and --timeout positive (s)")
+        raise typer.Exit(ExitCode.SPEC_ERROR)
     opts = CheckOptions(depth=depth, timeout_s=timeout, variants=tuple(variant or ()),
                         all_variants=all_variants, properties=tuple(prop or ()),
-                        lib_paths=tuple(lib_path or ()), deadlock=deadlock, engine=engine)
+                        lib_paths=tuple(lib_path or ()), deadlock=deadlock, engine=engine,
+                        memory_mb=memory)
     reports: list[SpecReport] = []
     try:
         files = spec_files(specs)

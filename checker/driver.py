@@ -30,6 +30,7 @@ class CheckOptions:
     lib_paths: tuple[Path, ...] = ()
     deadlock: bool = True
     engine: str = "bmc"
+    memory_mb: int | None = None  # per solver (BMC); None: no limit
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ Engine = Callable[[I.Model, Encoding, list[I.Property], CheckOptions, Progress |
 
 def _bmc_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
                 progress: Progress | None) -> list[Result]:
-    return run_bmc(model, enc, props, BmcOptions(opts.depth, opts.timeout_s), progress)
+    return run_bmc(model, enc, props, BmcOptions(opts.depth, opts.timeout_s,
+                                                 memory_mb=opts.memory_mb), progress)
 
 
 def _explicit_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,

@@ -20,6 +20,7 @@ MAX_RANGE_SIZE = 1 << 12
 MAX_LIST_CAP = 64
 MAX_ACTOR_INSTANCES = 32
 MAX_INLINE_DEPTH = 16
+MAX_STATE_LEAVES = 4096  # scalar components of one type and of the whole state (scenarios: < 200)
 
 BASE_VARIANT = "original"
 
@@ -81,6 +82,7 @@ class Elaborator:
         self._const_stack: list[str] = []
         self._inline_counter: dict[tuple[str, str], int] = {}
         self._block_counter = 0
+        self._state_leaves = 0
         # Names whose declaration already had an error: uses of them fail silently, so one
         # mistake is reported once and every phase still reports its own errors (no cascades).
         self.poisoned: set[str] = set()
@@ -252,14 +254,23 @@ class Elaborator:
                     self.diag.error("E150", f"list capacity must be 1..{MAX_LIST_CAP}, not {cap}",
                                     t.cap.span)
                     raise _Poison
-                return I.ListType(elem, cap)
+                return self.sized(I.ListType(elem, cap), t.span)
             case A.TArray():
                 elem = self.type(t.elem, stack)
                 idx = self.type(t.index, stack)
                 if isinstance(idx, I.EnumType) and not idx.nullable or isinstance(idx, I.IntType):
-                    return I.ArrayType(idx, elem)
+                    return self.sized(I.ArrayType(idx, elem), t.span)
                 self.diag.error("E104", "arrays are indexed by an enum or a range", t.index.span)
                 raise _Poison
+
+    def sized(self, t: I.Type, span: Span) -> I.Type:
+        """Refuse types too big to encode (each scalar component is one solver variable)."""
+        n = _leaves(t)
+        if n > MAX_STATE_LEAVES:
+            self.diag.error("E150", f"type {t} has {n} scalar components (limit "
+                            f"{MAX_STATE_LEAVES})", span)
+            raise _Poison
+        return t
 
     def record(self, name: str, span: Span, stack: tuple[str, ...]) -> I.RecordType:
         if name in self.records:
@@ -1052,6 +1063,11 @@ class Elaborator:
         if name in self.state_vars:
             self.diag.error("E101", f"'{name}' is declared twice", span)
         self.state_vars[name] = I.StateVar(name, t, init, owner, span)
+        before = self._state_leaves
+        self._state_leaves += _leaves(t)
+        if before <= MAX_STATE_LEAVES < self._state_leaves:
+            self.diag.error("E150", f"the state has more than {MAX_STATE_LEAVES} scalar "
+                            f"components ('{name}' goes past the limit)", span)
         return I.VarRef(name, I.Scope.STATE, t, span)
 
     # ------------------------------------------------------------------ whole model
@@ -1293,6 +1309,19 @@ def _type_of(e: I.Expr) -> I.Type:
             return e.type
         case _:
             return e.type
+
+
+def _leaves(t: I.Type) -> int:
+    match t:
+        case I.RecordType():
+            return sum(_leaves(ft) for _, ft in t.fields)
+        case I.ArrayType():
+            n = len(t.index.members) if isinstance(t.index, I.EnumType) else (
+                t.index.hi - t.index.lo + 1 if isinstance(t.index, I.IntType) else 1)
+            return n * _leaves(t.elem)
+        case I.ListType():
+            return 1 + t.cap * (_leaves(t.elem) if t.elem is not None else 0)
+    return 1
 
 
 def _retype(e: I.Expr, t: I.Type) -> I.Expr:

@@ -371,7 +371,7 @@ def _mutate_once(text: str, rng: random.Random, names: list[str]) -> str | bytes
         case 15:  # truncation
             return text[: rng.randrange(len(text) + 1)]
         case 16:  # invalid UTF-8 bytes
-            raw = text.encode("utf-8")
+            raw = text.encode("utf-8", "surrogatepass")
             i = rng.randrange(len(raw) + 1)
             return raw[:i] + rng.choice((b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80\x80")) + raw[i:]
         case 17:  # a token replaced by punctuation
