@@ -50,7 +50,8 @@ def why_unknown(s: z3.Solver, opts: BmcOptions) -> str:
     reason = str(s.reason_unknown())
     if opts.memory_mb is not None:
         st = s.statistics()
-        peak = st.get_key_value("max memory") if "max memory" in st.keys() else 0.0
+        names = st.keys()  # a z3 Statistics object, not a dict
+        peak = st.get_key_value("max memory") if "max memory" in names else 0.0
         if peak >= 0.95 * opts.memory_mb:
             return f"memory limit of {opts.memory_mb} MB reached"
     return reason
