@@ -65,7 +65,8 @@ def _worker(engine: str, model: I.Model, enc: Encoding, props: list[I.Property],
                               send_progress, send_result)
             case "pdr":
                 t = opts.timeout_s if opts.timeout_s is not None else AUTO_PDR_TIMEOUT_S
-                rs = run_pdr(model, enc, props, PdrOptions(t, opts.depth, confirm=False),
+                rs = run_pdr(model, enc, props,
+                             PdrOptions(t, opts.depth, confirm=False, hunt_depth=0),
                              send_progress, send_result)
             case _:
                 raise EngineError(f"no engine {engine} in the portfolio")
