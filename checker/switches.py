@@ -118,6 +118,58 @@ def model_members(model: I.Model) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def _root(e: I.Expr) -> I.Expr:
+    while isinstance(e, I.FieldRef | I.IndexRef):
+        e = e.base
+    return e
+
+
+def _writes_state(e: I.Expr) -> bool:
+    r = _root(e)
+    return isinstance(r, I.VarRef) and r.scope is I.Scope.STATE
+
+
+def model_queries(model: I.Model) -> tuple[str, ...]:
+    """Procedures that write no state variable and hold no assertion, directly or through the
+    procedures they call: look-ups a reader of a trace can skip."""
+    procs = {p.name: p for p in model.procs}
+    memo: dict[str, bool] = {}
+
+    def effects(stmts: tuple[I.Stmt, ...]) -> bool:
+        for s in stmts:
+            match s:
+                case I.Assign() | I.Choose() | I.ListOp():
+                    if _writes_state(s.target):
+                        return True
+                case I.Assert():
+                    return True
+                case I.Call():
+                    if proc_effects(s.proc) or (s.target is not None
+                                                and _writes_state(s.target)):
+                        return True
+                case I.If():
+                    if effects(s.then) or effects(s.orelse):
+                        return True
+                case I.For():
+                    if effects(s.body):
+                        return True
+                case I.Either():
+                    if any(effects(b) for b in s.branches):
+                        return True
+                case _:
+                    pass
+        return False
+
+    def proc_effects(name: str) -> bool:
+        if name not in memo:
+            memo[name] = True  # no recursion in specs; assume effects while visiting
+            p = procs.get(name)
+            memo[name] = effects(p.body) if p is not None else True
+        return memo[name]
+
+    return tuple(p.name for p in model.procs if not proc_effects(p.name))
+
+
 def fewest_switches(model: I.Model, enc: Encoding, un: Unroller, solver: z3.Solver, k: int,
                     prop: I.Property, opts: BmcOptions) -> Trace:
     """The counterexample the solver just found (sat), re-chosen with the fewest switches,
@@ -129,4 +181,5 @@ def fewest_switches(model: I.Model, enc: Encoding, un: Unroller, solver: z3.Solv
     m = solver.model()
     if opts.min_switches:
         m = minimise_model(enc, enc.bad(prop), k, m, opts)
-    return replace(decode_trace(model, enc, un, m, k, prop), members=model_members(model))
+    return replace(decode_trace(model, enc, un, m, k, prop), members=model_members(model),
+                   queries=model_queries(model))

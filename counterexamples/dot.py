@@ -15,6 +15,7 @@ number formatting, so the output is byte-identical across runs.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ MIN_LANE = 110.0
 GUTTER = 92.0  # step numbers and labels
 MAX_CALL_ROWS = 7  # per step; the rest is counted
 MAX_NOTE_LINES = 10
+MAX_CALL_CHARS = 72
 MAX_NOTE_CHARS = 60
 # pastel fills for actors; the band behind an actor's steps uses the same colour, lighter
 PALETTE = ("#cfe2ff", "#d1f2d9", "#ffe8b3", "#e2d9fb", "#c9f1f5", "#ffd9bf", "#e5e7eb",
@@ -53,6 +55,7 @@ RED = "#c62828"
 BAD = ("#ffe1e1", RED)
 PLAIN = ("#f3f3f3", "#9e9e9e")
 ANN_LINE = 12.0
+ANN_CW = 0.61 * 9  # annotation font: 9 pt mono
 OBJECT_FILL = "#eeeeee"
 NOTE_FILL = "#fff9d6"
 LOUD_FILL = "#ffe1e1"
@@ -94,12 +97,12 @@ class _Row:
     target: str | None
 
 
-def _call_rows(step: TraceStep, members: frozenset[str]) -> list[_Row]:
-    keep, hidden = shown_calls(step, MAX_CALL_ROWS)
-    rows = [_Row(c, "  " * c.depth + ("↳ " if c.depth else "") + str(c), call_target(c, members))
-            for c in (step.calls[i] for i in keep)]
+def _call_rows(step: TraceStep, members: frozenset[str], queries: frozenset[str]) -> list[_Row]:
+    keep, hidden = shown_calls(step, MAX_CALL_ROWS, queries)
+    rows = [_Row(c, _cut("  " * c.depth + ("↳ " if c.depth else "") + str(c), MAX_CALL_CHARS),
+                 call_target(c, members)) for c in (step.calls[i] for i in keep)]
     if hidden:
-        rows.append(_Row(None, f"   … +{hidden} more nested calls", None))
+        rows.append(_Row(None, f"   … +{hidden} more nested calls (look-ups and deeper)", None))
     return rows
 
 
@@ -126,32 +129,41 @@ def _note_lines(step: TraceStep, members: frozenset[str]) -> list[str]:
 def _annotations(step: TraceStep, members: frozenset[str],
                  lanes: set[str]) -> dict[str, list[tuple[str, tuple[str, str]]]]:
     """What happened to each object in this step, for a small box on its lifeline:
-    `live ✗` (a flag indexed by it cleared), `+devres` (it joined a list), `refs 1→0`."""
-    out: dict[str, list[tuple[str, tuple[str, str]]]] = {}
+    `live ✗` (a flag indexed by it cleared), `+devres` (it joined a list), `refs 1→0`,
+    `state → res_released`; more than two changes of one variable are counted, not listed."""
+    found: dict[tuple[str, str], list[tuple[str, tuple[str, str]]]] = {}
 
-    def add(lane: str, text: str, tone: tuple[str, str]) -> None:
-        out.setdefault(lane, []).append((_cut(text, 18), tone))
+    def add(lane: str, root: str, text: str, tone: tuple[str, str]) -> None:
+        found.setdefault((lane, root), []).append((_cut(text, 24), tone))
 
     for leaf in step_leaves(step, members):
         o, n = leaf.old, leaf.new
+        root = leaf.path.split("[", 1)[0].split(".", 1)[0]
         if leaf.keys and leaf.keys[-1] in lanes:
             key = leaf.keys[-1]
             base = leaf.path.replace(f"[{key}]", "", 1)
             if isinstance(o, bool) and isinstance(n, bool):
-                add(key, f"{base} {'✓' if n else '✗'}", GOOD if n else BAD)
+                add(key, root, f"{base} {'✓' if n else '✗'}", GOOD if n else BAD)
             elif n is None:
-                add(key, f"{base} → NULL", BAD)
+                add(key, root, f"{base} → NULL", BAD)
             elif isinstance(o, int) and isinstance(n, int):
-                add(key, f"{base} {o}→{n}", BAD if n < o else GOOD)
+                add(key, root, f"{base} {o}→{n}", BAD if n < o else GOOD)
             elif not isinstance(n, list | dict):
-                add(key, f"{base} = {format_value(n)}", PLAIN)
+                add(key, root, f"{base} → {format_value(n)}", PLAIN)
         if isinstance(o, list) and isinstance(n, list):
             for m in n:
                 if isinstance(m, str) and m in lanes and m not in o:
-                    add(m, f"+{leaf.path}", GOOD)
+                    add(m, root, f"+{leaf.path}", GOOD)
             for m in o:
                 if isinstance(m, str) and m in lanes and m not in n:
-                    add(m, f"-{leaf.path}", BAD)
+                    add(m, root, f"-{leaf.path}", BAD)
+    out: dict[str, list[tuple[str, tuple[str, str]]]] = {}
+    for (lane, root), items in found.items():
+        if len(items) > 2:
+            tones = {t for _, t in items}
+            tone = BAD if BAD in tones else GOOD if tones == {GOOD} else PLAIN
+            items = [(f"{root}: {len(items)} changes", tone)]
+        out.setdefault(lane, []).extend(items)
     return out
 
 
@@ -172,20 +184,25 @@ def render_dot(trace: Trace) -> str:
         if s.actor not in actors:
             actors.append(s.actor)
     objects = [o for o in objects_of(trace) if o not in actors]
+    rows = {s.index: _call_rows(s, members, frozenset(trace.queries)) for s in trace.steps}
+    anns = {s.index: _annotations(s, members, set(objects)) for s in trace.steps}
+    # an object lane with no arrow and no annotation would be an empty column
+    used = {r.target for v in rows.values() for r in v} | {k for a in anns.values() for k in a}
+    objects = [o for o in objects if o in used]
     lanes = [*actors, *objects]
     color = {a: PALETTE[i % len(PALETTE)] for i, a in enumerate(actors)}
 
     # lane x positions: wide enough for the header
     xs: dict[str, float] = {}
     x = GUTTER
+    ann_w = {name: max([_tw(t, ANN_CW) + 22 for a in anns.values() for t, _ in a.get(name, [])],
+                       default=0.0) for name in lanes}
     for name in lanes:
-        w = max(MIN_LANE, _tw(name, 7.5) + 30)
+        w = max(MIN_LANE, _tw(name, 7.5) + 30, ann_w[name])
         xs[name] = x + w / 2
         x += w
     lanes_right = x
 
-    rows = {s.index: _call_rows(s, members) for s in trace.steps}
-    anns = {s.index: _annotations(s, members, set(objects)) for s in trace.steps}
     ann_h = {i: max((len(v) for v in a.values()), default=0) * ANN_LINE + (8 if a else 0)
              for i, a in anns.items()}
     note_lines = {s.index: _note_lines(s, members) for s in trace.steps}
@@ -258,6 +275,7 @@ def render_dot(trace: Trace) -> str:
 
     # per step: the number and label in the gutter, one arrow per call, the note
     last = trace.steps[-1].index if trace.steps else -1
+    key_vars = set(re.findall(r"[A-Za-z_]\w*", v.source)) if v.kind != "reachable" else set()
     for s in trace.steps:
         top, h = tops[s.index], heights[s.index]
         bad = s.index == last and v.kind != "reachable"
@@ -291,13 +309,19 @@ def render_dot(trace: Trace) -> str:
         for lane, items in anns[s.index].items():
             lines = [t for t, _ in items]
             fill, border = BAD if any(t is BAD for _, t in items) else items[0][1]
-            aw = max(_tw(x, 6.0 * 0.9) for x in lines) + 10
+            # the variables the failing assertion reads: a thick red frame
+            key = any(t.lstrip("+-").split("[")[0].split(".")[0].split(" ")[0].rstrip(":")
+                      in key_vars for t in lines)
+            pen = ", penwidth=2.2" if key else ""
+            if key:
+                border = RED
+            aw = max(_tw(x, ANN_CW) for x in lines) + 10
             ah = len(lines) * ANN_LINE + 4
             label = _q("\n".join(lines))
             out.append(f"  ann{s.index}_{lanes.index(lane)} [shape=box, style=\"rounded,filled\", "
                        f'fillcolor="{fill}", color="{border}", fontsize=9, label={label}, '
                        f"fixedsize=true, width={_inch(aw)}, height={_inch(ah)}, "
-                       f"pos={_pos(xs[lane], ay + ah / 2)}];")
+                       f"pos={_pos(xs[lane], ay + ah / 2)}{pen}];")
         if note_lines[s.index]:
             nl = note_lines[s.index]
             nw = max(_tw(x) for x in nl) + 14
@@ -335,6 +359,7 @@ def render_dot(trace: Trace) -> str:
         "   (indented ↳: called inside the call above; dashed: no object)",
         "box on an object's lifeline: what the step did to it (+list: joined it,",
         "   -list: left it, flag ✓ set / ✗ cleared, count old→new); red: a loss",
+        *(["thick red frame: a variable the failing assertion reads"] if key_vars else []),
         "tinted band: consecutive steps of one actor",
         "note: the state the step changed (old → new); pink: a release or NULL",
         f"red: the step where {v.prop} fails" if v.kind != "reachable"

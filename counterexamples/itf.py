@@ -132,6 +132,7 @@ def trace_to_itf(t: Trace) -> dict[str, Any]:
             "drvmc": {
                 "spec": t.spec, "variant": t.variant, "property": t.prop, "kind": t.kind,
                 "members": list(t.members),
+                "queries": list(t.queries),
                 "violation": {"property": v.prop, "kind": v.kind, "message": v.message,
                               "loc": _loc(v.loc), "source": v.source},
             },
@@ -180,6 +181,7 @@ def itf_to_trace(d: Any) -> Trace:
             Violation(str(v["property"]), str(v["kind"]), str(v["message"]), _unloc(v["loc"]),
                       str(v.get("source", ""))),
             tuple(str(m) for m in meta.get("members", [])),
+            tuple(str(q) for q in meta.get("queries", [])),
         )
     except (KeyError, TypeError, AttributeError) as e:
         raise ItfError(f"not an ITF trace written by drvmc (missing or bad {e})") from None

@@ -41,6 +41,7 @@ def trace_to_json(t: Trace) -> dict[str, Any]:
             "source": t.violation.source,
         },
         "members": list(t.members),
+        "queries": list(t.queries),
     }
 
 
@@ -63,4 +64,4 @@ def trace_from_json(d: dict[str, Any]) -> Trace:
     return Trace(d["spec"], d["variant"], d["property"], d["kind"], d["initial"], tuple(steps),
                  Violation(v["property"], v["kind"], v["message"], loc(v["loc"]),
                            v.get("source", "")),
-                 tuple(d.get("members", ())))
+                 tuple(d.get("members", ())), tuple(d.get("queries", ())))

@@ -161,13 +161,16 @@ def _words(name: str) -> set[str]:
     return {w for w in name.lower().replace("[", "_").replace(".", "_").split("_") if len(w) > 2}
 
 
-def shown_calls(step: TraceStep, limit: int) -> tuple[list[int], int]:
-    """Which of a step's calls to show when there are more than `limit`: the step's own calls
-    (depth 0), then the nested calls that name what the step changed (`devres_release_group`
-    when `devres` changed), then the shallowest. Indices in call order, and how many are hidden."""
+def shown_calls(step: TraceStep, limit: int,
+                queries: frozenset[str] = frozenset()) -> tuple[list[int], int]:
+    """Which of a step's calls to show: never nested look-ups (`queries`); when more than
+    `limit` remain, the step's own calls (depth 0), then the nested calls that name what the
+    step changed (`devres_release_group` when `devres` changed), then the shallowest.
+    Indices in call order, and how many calls are left out."""
     calls = step.calls
-    if len(calls) <= limit:
-        return list(range(len(calls))), 0
+    cands = [i for i, c in enumerate(calls) if c.depth == 0 or c.proc not in queries]
+    if len(cands) <= limit:
+        return cands, len(calls) - len(cands)
     changed = set().union(*(_words(c.var) for c in step.changes)) if step.changes else set()
 
     def rank(i: int) -> tuple[int, int, int]:
@@ -176,5 +179,5 @@ def shown_calls(step: TraceStep, limit: int) -> tuple[list[int], int]:
             return (0, 0, i)
         return (1 if _words(c.proc) & changed else 2, c.depth, i)
 
-    keep = sorted(sorted(range(len(calls)), key=rank)[:limit])
+    keep = sorted(sorted(cands, key=rank)[:limit])
     return keep, len(calls) - len(keep)

@@ -13,13 +13,16 @@ from counterexamples.trace import CallRecord, Trace
 MAX_INNER = 4  # nested calls shown on the step line; the rest are counted
 
 
-def calls_text(calls: tuple[CallRecord, ...]) -> str:
-    """`top(a) → inner(b), inner2(c)`; several top-level calls are separated by `;`."""
+def calls_text(calls: tuple[CallRecord, ...], queries: frozenset[str] = frozenset()) -> str:
+    """`top(a) → inner(b), inner2(c)`; several top-level calls are separated by `;`. Nested
+    look-ups (`queries`) are left out."""
     groups: list[tuple[CallRecord, list[CallRecord]]] = []
     orphans: list[CallRecord] = []
     for c in calls:
         if c.depth == 0:
             groups.append((c, []))
+        elif c.proc in queries:
+            continue
         elif groups:
             groups[-1][1].append(c)
         else:
@@ -51,7 +54,7 @@ def render_text(trace: Trace) -> str:
     width_label = max([len(s.label) for s in trace.steps] + [4])
     for s in trace.steps:
         head = f"[{s.index:>2}] {s.actor:<{width_actor}}  {s.label:<{width_label}}"
-        call_txt = calls_text(s.calls)
+        call_txt = calls_text(s.calls, frozenset(trace.queries))
         note_txt = "; ".join(notes(s, members))
         # a step without calls shows its notes after a dash, so they do not read as a call
         tail = call_txt + (": " + note_txt if call_txt and note_txt else

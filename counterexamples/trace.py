@@ -75,6 +75,9 @@ class Trace:
     # every enum member of the model, when known: tells handles/indices (objects) apart from
     # record fields in the plain values; empty means "guess from the call arguments"
     members: tuple[str, ...] = ()
+    # procedures that change no state and assert nothing (look-ups such as `component_device`):
+    # renderers leave them out of nested calls; empty means "show every call"
+    queries: tuple[str, ...] = ()
 
     @property
     def length(self) -> int:

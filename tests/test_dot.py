@@ -146,3 +146,17 @@ def test_objects_carry_what_happened_to_them() -> None:
     assert re.search(rf'ann4_{iomap} \[[^]]*fillcolor="#ffe1e1"[^]]*label="-devres\\nlive ✗"',
                      dot)
     assert re.search(r'note4 \[[^]]*fillcolor="#ffe1e1"[^]]*released iomap', dot)
+
+
+def test_what_the_failing_assertion_reads_is_framed_and_lookups_are_hidden() -> None:
+    t = real_traces("s4_mini.drv")["use_after_release"]
+    dot = render_dot(t)
+    iomap = dot.count("ann4_7 [")
+    assert iomap == 1
+    # `assert live[iomap] ...` reads `live`: its annotations get the thick red frame
+    assert re.search(r'ann4_7 \[[^]]*color="#c62828"[^]]*penwidth=2.2', dot)
+    assert not re.search(r"ann1_\d+ \[[^]]*penwidth", dot)  # comp_added is not read by it
+    # a look-up procedure is not drawn as a nested call, but counted
+    fake = replace(t, queries=("try_to_bring_up_master",))
+    assert "try_to_bring_up_master(hda)" in dot
+    assert "try_to_bring_up_master(hda)" not in render_dot(fake)

@@ -65,3 +65,27 @@ def test_traces_know_the_models_members() -> None:
     assert model_members(m) == ("iomap", "grp", "hda", "gpu")
     [r] = run_bmc(m, Encoding(m), [m.prop("use_after_release")], BmcOptions())
     assert r.trace is not None and r.trace.members == model_members(m)
+
+
+def test_queries_are_the_procedures_without_effects(tmp_path: Path) -> None:
+    from checker.switches import model_queries
+
+    src = """
+    enum Dev { hda }
+    var n: 0..3 = 0
+    property p "p"
+    proc owner(d: Dev) -> bool { var x: bool = true
+      return x }
+    proc check(d: Dev) { assert n < 3 as p }
+    proc bump(d: Dev) { var o: bool
+      o = owner(d)
+      if o { n = n + 1 } }
+    proc outer(d: Dev) { bump(d) }
+    proc look(d: Dev) -> bool { var o: bool
+      o = owner(d)
+      return o }
+    actor a { s: outer(hda)
+              t: check(hda) }
+    """
+    m = model_of(tmp_path, src)
+    assert model_queries(m) == ("owner", "look")
