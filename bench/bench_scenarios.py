@@ -1,0 +1,92 @@
+"""End-to-end time of `drvmc check SPEC --all-variants` for the five seed scenarios.
+
+    python3 bench/bench_scenarios.py [--runs 3] [--out docs/BENCH_SCENARIOS.md]
+
+Each scenario is checked in a fresh `drvmc` process (parse, elaborate, encode, BMC, traces,
+output: what a user waits for), `--runs` times; the table shows the median, the minimum and the
+number of variants and results. S0 is two files (bug A and bug B). The goal (issue 3): all five
+scenarios under 10 s together on the development machine. Not a test: the numbers depend on the
+machine and its load, which is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCENARIOS = [
+    ("S0a", "specs/aggregate_mtk_smi_a.drv"),
+    ("S0b", "specs/aggregate_mtk_smi_b.drv"),
+    ("S1", "specs/mtk_iommu_v1_attach.drv"),
+    ("S2", "specs/iommu_async_probe.drv"),
+    ("S3", "specs/mipi_dsi_devm.drv"),
+    ("S4", "specs/component_master_devres.drv"),
+]
+
+
+def run_once(spec: str) -> tuple[float, int, str]:
+    """Wall-clock seconds, exit code and the summary line of one check."""
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "checker.cli", "check", spec, "--all-variants",
+                           "--no-traces"], cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    summary = next((ln for ln in reversed(proc.stdout.splitlines()) if " results, " in ln), "")
+    return seconds, proc.returncode, summary
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=None, help="also write the table (Markdown)")
+    args = ap.parse_args()
+    rows: list[str] = []
+    total = 0.0
+    ok = True
+    for tag, spec in SCENARIOS:
+        if not (ROOT / spec).exists():
+            rows.append(f"| {tag} | `{spec}` | missing | | | |")
+            continue
+        times: list[float] = []
+        code, summary = 0, ""
+        for _ in range(args.runs):
+            t, code, summary = run_once(spec)
+            times.append(t)
+        med = statistics.median(times)
+        total += med
+        ok = ok and code == 0
+        m = re.search(r"(\d+) results, (\d+) as expected", summary)
+        results = f"{m.group(2)}/{m.group(1)}" if m else "?"
+        rows.append(f"| {tag} | `{spec}` | {med:.2f} | {min(times):.2f} | {results} | {code} |")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    lines = [
+        f"# `drvmc check --all-variants` per scenario (median of {args.runs}, seconds, end to end)",
+        "",
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; "
+        f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}",
+        "",
+        "| scenario | spec | median s | min s | as expected | exit |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        f"| **all** | | **{total:.2f}** | | | {'0' if ok else 'not all 0'} |",
+        "",
+        f"goal: all five scenarios under 10 s together: {'met' if total < 10 else 'NOT met'}",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
