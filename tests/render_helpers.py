@@ -63,4 +63,4 @@ def traces(draw: st.DrawFn) -> Trace:
     v = Violation(draw(IDENT), draw(st.sampled_from(["assert", "invariant", "reachable"])),
                   draw(st.text(max_size=30)), draw(st.none() | LOCS), draw(st.text(max_size=10)))
     return Trace(draw(IDENT), draw(IDENT), v.prop, v.kind, initial, tuple(steps), v,
-                 tuple(draw(st.lists(IDENT, max_size=4))))
+                 tuple(draw(st.lists(IDENT, max_size=4))), tuple(draw(st.lists(IDENT, max_size=3))))
