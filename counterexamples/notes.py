@@ -157,6 +157,16 @@ def objects_of(trace: Trace) -> list[str]:
     return seen
 
 
+def changed_words(step: TraceStep) -> frozenset[str]:
+    """The words of the variables a step changed (`devres_next` → devres, next)."""
+    return frozenset(w for c in step.changes for w in _words(c.var))
+
+
+def relevant(call: CallRecord, changed: frozenset[str]) -> bool:
+    """Whether a call's name shares a word with what the step changed."""
+    return bool(_words(call.proc) & changed)
+
+
 def _words(name: str) -> set[str]:
     return {w for w in name.lower().replace("[", "_").replace(".", "_").split("_") if len(w) > 2}
 

@@ -7,15 +7,18 @@ property with its location and source line.
 
 from __future__ import annotations
 
-from counterexamples.notes import members_of, notes, step_leaves
+from counterexamples.notes import changed_words, members_of, notes, relevant, step_leaves
 from counterexamples.trace import CallRecord, Trace
 
 MAX_INNER = 4  # nested calls shown on the step line; the rest are counted
+MAX_NOTES = 4  # notes on the step line
 
 
-def calls_text(calls: tuple[CallRecord, ...], queries: frozenset[str] = frozenset()) -> str:
+def calls_text(calls: tuple[CallRecord, ...], queries: frozenset[str] = frozenset(),
+               changed: frozenset[str] = frozenset()) -> str:
     """`top(a) → inner(b), inner2(c)`; several top-level calls are separated by `;`. Nested
-    look-ups (`queries`) are left out."""
+    look-ups (`queries`) are left out; of many nested calls, those naming what changed
+    (`changed`: words of the changed variables) and the shallowest are shown."""
     groups: list[tuple[CallRecord, list[CallRecord]]] = []
     orphans: list[CallRecord] = []
     for c in calls:
@@ -31,7 +34,10 @@ def calls_text(calls: tuple[CallRecord, ...], queries: frozenset[str] = frozense
     for top, inner in groups:
         txt = str(top)
         if inner:
-            txt += " → " + ", ".join(str(c) for c in inner[:MAX_INNER])
+            order = sorted(range(len(inner)),
+                           key=lambda i: (not relevant(inner[i], changed), inner[i].depth, i))
+            shown = [inner[i] for i in sorted(order[:MAX_INNER])]
+            txt += " → " + ", ".join(str(c) for c in shown)
             if len(inner) > MAX_INNER:
                 txt += f", … (+{len(inner) - MAX_INNER})"
         parts.append(txt)
@@ -54,8 +60,11 @@ def render_text(trace: Trace) -> str:
     width_label = max([len(s.label) for s in trace.steps] + [4])
     for s in trace.steps:
         head = f"[{s.index:>2}] {s.actor:<{width_actor}}  {s.label:<{width_label}}"
-        call_txt = calls_text(s.calls, frozenset(trace.queries))
-        note_txt = "; ".join(notes(s, members))
+        call_txt = calls_text(s.calls, frozenset(trace.queries), changed_words(s))
+        ns = notes(s, members)
+        # the headline keeps the first few notes; every change is listed under it anyway
+        note_txt = "; ".join(ns[:MAX_NOTES]) + (f"; … (+{len(ns) - MAX_NOTES})"
+                                                 if len(ns) > MAX_NOTES else "")
         # a step without calls shows its notes after a dash, so they do not read as a call
         tail = call_txt + (": " + note_txt if call_txt and note_txt else
                            "— " + note_txt if note_txt else "")

@@ -63,3 +63,13 @@ def test_calls_text_groups_nested_calls() -> None:
     assert calls_text(calls) == "a(hda) → b(), c(NULL); d()"
     many = (CallRecord(0, "a", ()), *[CallRecord(1, f"n{i}", ()) for i in range(6)])
     assert calls_text(many) == "a() → n0(), n1(), n2(), n3(), … (+2)"
+
+
+def test_calls_text_prefers_calls_naming_what_changed_and_hides_lookups() -> None:
+    calls = (CallRecord(0, "component_del", ("gpu",)),
+             *[CallRecord(1, f"helper{i}", ()) for i in range(5)],
+             CallRecord(2, "devres_release_group", ("hda", "NULL")),
+             CallRecord(1, "component_device", ("gpu",)))
+    txt = calls_text(calls, frozenset({"component_device"}), frozenset({"devres"}))
+    assert txt == ("component_del(gpu) → helper0(), helper1(), helper2(), "
+                   "devres_release_group(hda, NULL), … (+2)")
