@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import z3
 
@@ -70,6 +71,10 @@ class Unroller:
         self.por = por
         self.states: list[dict[str, SVal]] = [enc.state_at(0)]
         self._subst: list[list[tuple[z3.ExprRef, z3.ExprRef]]] = []
+        # step k's substitution as z3 C arrays, built once: decoding a trace substitutes every
+        # call argument of every step, and z3.substitute re-checks the sorts of all pairs and
+        # rebuilds the arrays per call (80% of a library scenario's checking time)
+        self._arrays: dict[int, tuple[int, Any, Any]] = {}
 
     def at(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
         pairs = self.enc.substitution(self.states[k], None, k)
@@ -94,7 +99,19 @@ class Unroller:
 
     def step_term(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
         """A step-template term (calls, choices) evaluated in transition k."""
-        return z3.substitute(term, *self._subst[k])
+        arrays = self._arrays.get(k)
+        if arrays is None:
+            pairs = self._subst[k]  # sorts already agree: substitution() pairs like with like
+            frm = (z3.Ast * len(pairs))()
+            to = (z3.Ast * len(pairs))()
+            for i, (a, b) in enumerate(pairs):
+                frm[i] = a.as_ast()
+                to[i] = b.as_ast()
+            arrays = (len(pairs), frm, to)
+            self._arrays[k] = arrays
+        n, frm, to = arrays
+        ctx = term.ctx
+        return z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), term.as_ast(), n, frm, to), ctx)
 
 
 @dataclass
