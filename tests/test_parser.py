@@ -66,9 +66,11 @@ def _all_specs() -> list[Path]:
 
 @pytest.mark.parametrize("path", _all_specs(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_pretty_printing_round_trips(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
         ast = parse_text(text, "x.drv")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8 (a regression input)")
     except SpecError:
         pytest.skip("a deliberately malformed spec")
     again = parse_text(pretty.spec(ast), "x.drv")

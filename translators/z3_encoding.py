@@ -65,6 +65,55 @@ def leaves(v: SVal) -> Iterator[z3.ExprRef]:
             yield v
 
 
+def sbits(v: int) -> int:
+    """The two's-complement width that holds v."""
+    return (v.bit_length() if v >= 0 else (-v - 1).bit_length()) + 1
+
+
+def fit(x: z3.ExprRef, w: int) -> z3.ExprRef:
+    """Resize a signed bit-vector (sign-extend or cut); other sorts are returned as they are."""
+    if not isinstance(x, z3.BitVecRef):
+        return x
+    cur = x.size()
+    if cur == w:
+        return x
+    if cur < w:
+        return z3.SignExt(w - cur, x)
+    return z3.Extract(w - 1, 0, x)
+
+
+def icmp(op: str, x: z3.BitVecRef, y: z3.BitVecRef | int) -> z3.BoolRef:
+    """A signed comparison at a width that holds both sides: a Python int is never truncated."""
+    if isinstance(y, int):
+        w = max(x.size(), sbits(y))
+        a, b = fit(x, w), z3.BitVecVal(y, w)
+    else:
+        w = max(x.size(), y.size())
+        a, b = fit(x, w), fit(y, w)
+    assert isinstance(a, z3.BitVecRef)
+    match op:
+        case "==":
+            return a == b
+        case "!=":
+            return a != b
+        case "<":
+            return a < b
+        case "<=":
+            return a <= b
+        case ">":
+            return a > b
+        case ">=":
+            return a >= b
+    raise EngineError(f"comparison {op}")
+
+
+def _align(a: z3.ExprRef, b: z3.ExprRef) -> tuple[z3.ExprRef, z3.ExprRef]:
+    if isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef) and a.size() != b.size():
+        w = max(a.size(), b.size())
+        return fit(a, w), fit(b, w)
+    return a, b
+
+
 def _same(a: z3.ExprRef, b: z3.ExprRef) -> bool:
     return a is b or a.eq(b)
 
@@ -90,6 +139,7 @@ def sel(c: z3.BoolRef, a: SVal, b: SVal) -> SVal:
             assert isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef)
             if _same(a, b):
                 return a
+            a, b = _align(a, b)
             return z3.If(c, a, b)
 
 
@@ -100,9 +150,9 @@ def equal(a: SVal, b: SVal) -> z3.BoolRef:
         case SArr(), SArr():
             return _and([equal(x, y) for x, y in zip(a.items, b.items, strict=True)])
         case SList(), SList():
-            parts = [a.length == b.length]
+            parts = [icmp("==", a.length, b.length)]
             for k, (x, y) in enumerate(zip(a.items, b.items, strict=True)):
-                parts.append(z3.Implies(z3.UGT(a.length, k), equal(x, y)))
+                parts.append(z3.Implies(icmp(">", a.length, k), equal(x, y)))
             return _and(parts)
         case _:
             assert isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef)
@@ -112,6 +162,7 @@ def equal(a: SVal, b: SVal) -> z3.BoolRef:
                 # distinct constants: fold, so that branches on static facts (`dev == gpu` with
                 # a constant dev) are pruned while encoding instead of encoded both ways
                 return z3.BoolVal(a.as_signed_long() == b.as_signed_long())
+            a, b = _align(a, b)
             return a == b
 
 
@@ -294,6 +345,7 @@ class _Frame:
     temps: dict[str, SVal]
     ret: z3.BoolRef
     result: SVal | None
+    rtype: I.Type | None = None
 
 
 class _Exec:
@@ -363,28 +415,29 @@ class _Exec:
                     assert isinstance(v, z3.BoolRef)
                     return _not(v)
                 assert isinstance(v, z3.BitVecRef)
-                return z3.simplify(-v)
+                return z3.simplify(-fit(v, enc.width_of(e.type)))
             case I.Binary():
                 return self.binary(e)
             case I.Ite():
                 c = self.eval(e.cond)
                 assert isinstance(c, z3.BoolRef)
-                return sel(c, self.eval_under(c, e.then), self.eval_under(_not(c), e.orelse))
+                return sel(c, enc.fit_t(self.eval_under(c, e.then), e.type),
+                           enc.fit_t(self.eval_under(_not(c), e.orelse), e.type))
             case I.Coerce():
                 v = self.eval(e.operand)
+                st, tt = e.operand.type, e.type
                 if e.site:
                     assert isinstance(v, z3.BitVecRef)
-                    st, tt = e.operand.type, e.type
                     if isinstance(tt, I.IntType):
-                        self.check(e.site, z3.Or(v < tt.lo, v > tt.hi))
+                        self.check(e.site, z3.Or(icmp("<", v, tt.lo), icmp(">", v, tt.hi)))
                     elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
                         self.check(e.site, v == enc.null(tt))
-                return v
+                return enc.fit_t(v, tt)
             case I.ListFn():
                 lst = self.eval(e.list)
                 assert isinstance(lst, SList)
                 arg = self.eval(e.arg) if e.arg is not None else None
-                return enc.list_fn(e.fn, lst, arg)
+                return enc.list_fn(e.fn, lst, arg, e.type)
             case I.Quant():
                 parts: list[z3.BoolRef] = []
                 for v in e.values:
@@ -395,16 +448,16 @@ class _Exec:
                 self.frame.temps.pop(e.var, None)
                 return _and(parts) if e.kind is I.QuantKind.FORALL else _or(parts)
             case I.RecordLit():
-                return SRec(tuple((n, self.eval(v)) for (n, _), v in zip(e.type.fields, e.values,
-                                                                       strict=True)))
+                return SRec(tuple((n, enc.fit_t(self.eval(v), ft))
+                                  for (n, ft), v in zip(e.type.fields, e.values, strict=True)))
             case I.ListLit():
                 assert e.type.elem is not None
-                items = [self.eval(x) for x in e.items]
+                items = [enc.fit_t(self.eval(x), e.type.elem) for x in e.items]
                 while len(items) < e.type.cap:
                     items.append(enc.default(e.type.elem))
-                return SList(enc.bv(len(e.items)), tuple(items))
+                return SList(enc.len_val(len(e.items), e.type), tuple(items))
             case I.ArrayFill():
-                v = self.eval(e.value)
+                v = enc.fit_t(self.eval(e.value), e.type.elem)
                 return SArr(tuple(v for _ in I.index_values(e.type.index)))
 
     def read_index(self, e: I.IndexRef, base: SVal, idx: z3.BitVecRef) -> SVal:
@@ -416,10 +469,10 @@ class _Exec:
             if isinstance(bt.index, I.EnumType):
                 self.check(e.site, idx == enc.null(bt.index))
             else:
-                self.check(e.site, z3.Or(idx < keys[0], idx > keys[-1]))
-            return enc.pick(idx, keys, base.items)
+                self.check(e.site, z3.Or(icmp("<", idx, keys[0]), icmp(">", idx, keys[-1])))
+            return enc.pick(idx, keys, base.items, signed=isinstance(bt.index, I.IntType))
         assert isinstance(base, SList)
-        self.check(e.site, z3.Or(idx < 0, idx >= base.length))
+        self.check(e.site, z3.Or(icmp("<", idx, 0), icmp(">=", idx, base.length)))
         return enc.pick(idx, tuple(range(len(base.items))), base.items)
 
     def eval_under(self, cond: z3.BoolRef, e: I.Expr) -> SVal:
@@ -447,30 +500,42 @@ class _Exec:
                 case _:
                     return _or([_not(a), b])
         b = self.eval(e.right)
-        if op is I.BinaryOp.EQ:
-            return equal(a, b)
-        if op is I.BinaryOp.NE:
-            return _not(equal(a, b))
+        if op in (I.BinaryOp.EQ, I.BinaryOp.NE):
+            # `null` meets a handle: give it the handle's encoding
+            lt, rt = e.left.type, e.right.type
+            if isinstance(rt, I.NullType) and isinstance(lt, I.EnumType):
+                b = self.enc.null(lt)
+            elif isinstance(lt, I.NullType) and isinstance(rt, I.EnumType):
+                a = self.enc.null(rt)
+            eq = equal(a, b)
+            return eq if op is I.BinaryOp.EQ else _not(eq)
         assert isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef)
         match op:
-            case I.BinaryOp.ADD:
-                return a + b
-            case I.BinaryOp.SUB:
-                return a - b
-            case I.BinaryOp.MUL:
-                return a * b
-            case I.BinaryOp.DIV:
-                return a / b
-            case I.BinaryOp.MOD:
-                return z3.SRem(a, b)
             case I.BinaryOp.LT:
-                return a < b
+                return icmp("<", a, b)
             case I.BinaryOp.LE:
-                return a <= b
+                return icmp("<=", a, b)
             case I.BinaryOp.GT:
-                return a > b
+                return icmp(">", a, b)
             case I.BinaryOp.GE:
-                return a >= b
+                return icmp(">=", a, b)
+        w = self.enc.width_of(e.type)
+        match op:
+            # modular arithmetic is exact when the true result fits the result's width
+            case I.BinaryOp.ADD:
+                return fit(a, w) + fit(b, w)
+            case I.BinaryOp.SUB:
+                return fit(a, w) - fit(b, w)
+            case I.BinaryOp.MUL:
+                return fit(a, w) * fit(b, w)
+        wd = max(a.size(), b.size(), w)
+        aa, bb = fit(a, wd), fit(b, wd)
+        assert isinstance(aa, z3.BitVecRef) and isinstance(bb, z3.BitVecRef)
+        match op:
+            case I.BinaryOp.DIV:
+                return fit(aa / bb, w)
+            case I.BinaryOp.MOD:
+                return fit(z3.SRem(aa, bb), w)
         raise EngineError(f"operator {op}")
 
     # -- writes --
@@ -478,6 +543,7 @@ class _Exec:
         g = self.guard()
         if z3.is_false(g):
             return
+        value = self.enc.fit_t(value, lv.type)
         match lv:
             case I.VarRef():
                 if lv.scope is I.Scope.STATE:
@@ -502,7 +568,8 @@ class _Exec:
                 if isinstance(base, SArr):
                     assert isinstance(lv.base.type, I.ArrayType)
                     keys = I.index_values(lv.base.type.index)
-                    new_items = tuple(sel(self.enc.is_val(idx, k), value, old)
+                    signed = isinstance(lv.base.type.index, I.IntType)
+                    new_items = tuple(sel(self.enc.is_val(idx, k, signed), value, old)
                                       for k, old in zip(keys, base.items, strict=True))
                     self.write(lv.base, SArr(new_items))
                 else:
@@ -538,7 +605,8 @@ class _Exec:
                     return
                 pick = self.fresh(I.IntType(0, len(s.branches) - 1), "either")
                 assert isinstance(pick, z3.BitVecRef)
-                self.constraints.append(z3.Implies(self.guard(), z3.ULT(pick, len(s.branches))))
+                self.constraints.append(z3.Implies(
+                    self.guard(), z3.And(icmp(">=", pick, 0), icmp("<", pick, len(s.branches)))))
                 self.branch([(pick == i, b) for i, b in enumerate(s.branches)])
             case I.For():
                 for v in s.values:
@@ -567,8 +635,9 @@ class _Exec:
                     case I.RangeDomain():
                         lo, hi = self.eval(s.domain.lo), self.eval(s.domain.hi)
                         assert isinstance(lo, z3.BitVecRef) and isinstance(hi, z3.BitVecRef)
-                        self.awaits.append(z3.Implies(self.guard(), lo <= hi))
-                        ok = z3.And(lo <= v, v <= hi)
+                        assert isinstance(v, z3.BitVecRef)
+                        self.awaits.append(z3.Implies(self.guard(), icmp("<=", lo, hi)))
+                        ok = z3.And(icmp("<=", lo, v), icmp("<=", v, hi))
                 self.constraints.append(z3.Implies(self.guard(), ok))
                 self.write(s.target, v)
             case I.Call():
@@ -577,6 +646,8 @@ class _Exec:
                 fr = self.frame
                 if s.value is not None:
                     v = self.eval(s.value)
+                    if fr.rtype is not None:
+                        v = enc.fit_t(v, fr.rtype)
                     g = self.guard()
                     fr.result = v if fr.result is None else sel(g, v, fr.result)
                 fr.ret = _or([fr.ret, self.guard()])
@@ -587,7 +658,7 @@ class _Exec:
                         v = self.frame.temps[s.name]
                         self.constraints.append(enc.in_type(v, s.type))
                 else:
-                    self.frame.temps[s.name] = self.eval(s.init)
+                    self.frame.temps[s.name] = enc.fit_t(self.eval(s.init), s.type)
             case I.ListOp():
                 self.list_op(s)
             case I.Goto():
@@ -619,13 +690,13 @@ class _Exec:
         if self.depth > 64:
             raise SpecError([Diagnostic("E130", "procedure calls nested more than 64 deep",
                                         s.span)])
-        temps = {n: v for (n, _), v in zip(proc.params, args, strict=True)}
+        temps = {n: self.enc.fit_t(v, t) for (n, t), v in zip(proc.params, args, strict=True)}
         saved_path = self.path
         # the callee runs only where the call runs: its guard must include the caller's
         # `returned` flag (guard() reads the innermost frame's only), else a callee's asserts
         # fired after the caller had returned
         self.path = g
-        self.frames.append(_Frame(temps, z3.BoolVal(False), None))
+        self.frames.append(_Frame(temps, z3.BoolVal(False), None, proc.result))
         self.depth += 1
         self.run(proc.body)
         self.depth -= 1
@@ -646,62 +717,67 @@ class _Exec:
         match s.op:
             case I.ListMut.APPEND:
                 assert s.arg is not None
-                x = self.eval(s.arg)
-                self.check(s.site, n == cap)
+                x = enc.fit_t(self.eval(s.arg), lt.elem)
+                self.check(s.site, icmp("==", n, cap))
                 if self.fault_now():
                     return
-                items = tuple(sel(n == k, x, old) for k, old in enumerate(lst.items))
+                items = tuple(sel(icmp("==", n, k), x, old) for k, old in enumerate(lst.items))
                 self.write(s.target, SList(n + 1, items))
             case I.ListMut.REMOVE_AT:
                 assert s.arg is not None
                 i = self.eval(s.arg)
                 assert isinstance(i, z3.BitVecRef)
-                self.check(s.site, z3.Or(i < 0, i >= n))
+                self.check(s.site, z3.Or(icmp("<", i, 0), icmp(">=", i, n)))
                 if self.fault_now():
                     return
                 d = enc.default(lt.elem)
                 items = tuple(
-                    sel(k >= i, lst.items[k + 1] if k + 1 < cap else d, lst.items[k])
+                    sel(icmp("<=", i, k), lst.items[k + 1] if k + 1 < cap else d, lst.items[k])
                     for k in range(cap)
                 )
                 self.write(s.target, SList(n - 1, items))
             case I.ListMut.POP:
-                self.check(s.site, n == 0)
+                self.check(s.site, icmp("==", n, 0))
                 if self.fault_now():
                     return
                 d = enc.default(lt.elem)
-                items = tuple(sel(n == k + 1, d, old) for k, old in enumerate(lst.items))
+                items = tuple(sel(icmp("==", n, k + 1), d, old) for k, old in enumerate(lst.items))
                 self.write(s.target, SList(n - 1, items))
             case I.ListMut.CLEAR:
                 d = enc.default(lt.elem)
-                self.write(s.target, SList(enc.bv(0), tuple(d for _ in range(cap))))
+                self.write(s.target, SList(enc.len_val(0, lt), tuple(d for _ in range(cap))))
             case I.ListMut.TRUNCATE:
                 assert s.arg is not None
                 t = self.eval(s.arg)
                 assert isinstance(t, z3.BitVecRef)
-                self.check(s.site, z3.Or(t < 0, t > n))
+                self.check(s.site, z3.Or(icmp("<", t, 0), icmp(">", t, n)))
                 if self.fault_now():
                     return
                 d = enc.default(lt.elem)
-                items = tuple(sel(t <= k, d, old) for k, old in enumerate(lst.items))
-                self.write(s.target, SList(t, items))
+                items = tuple(sel(icmp("<=", t, k), d, old) for k, old in enumerate(lst.items))
+                tl = fit(t, n.size())
+                assert isinstance(tl, z3.BitVecRef)
+                self.write(s.target, SList(tl, items))
             case I.ListMut.REMOVE_RANGE:
                 assert s.arg is not None and s.arg2 is not None
                 a, b = self.eval(s.arg), self.eval(s.arg2)
                 assert isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef)
-                self.check(s.site, z3.Or(a < 0, a > b, b > n))
+                self.check(s.site, z3.Or(icmp("<", a, 0), icmp(">", a, b), icmp(">", b, n)))
                 if self.fault_now():
                     return
                 d = enc.default(lt.elem)
-                w = b - a
+                ww = max(a.size(), b.size(), n.size()) + 1
+                w = fit(b, ww) - fit(a, ww)
                 padded = (*lst.items, *(d for _ in range(cap + 1)))
                 items = tuple(
-                    sel(k < a, lst.items[k],
+                    sel(icmp(">", a, k), lst.items[k],
                         enc.pick(w, tuple(range(cap + 1)),
                                  tuple(padded[k + j] for j in range(cap + 1))))
                     for k in range(cap)
                 )
-                self.write(s.target, SList(n - w, items))
+                nl = fit(fit(n, ww) - w, n.size())
+                assert isinstance(nl, z3.BitVecRef)
+                self.write(s.target, SList(nl, items))
 
 
 class Encoding:
@@ -781,11 +857,46 @@ class Encoding:
         return _and(parts)
 
     # -- values --
+    def width_of(self, t: I.Type) -> int:
+        """Each type gets the narrowest width that holds it (enums hold `null` too)."""
+        match t:
+            case I.IntType():
+                return max(sbits(t.lo), sbits(t.hi))
+            case I.EnumType():
+                return max(1, len(t.members).bit_length())
+            case _:
+                return 1
+
+    def len_val(self, n: int, t: I.ListType) -> z3.BitVecRef:
+        return z3.BitVecVal(n, self.width_of(I.IntType(0, t.cap)))
+
+    def fit_t(self, v: SVal, t: I.Type) -> SVal:
+        """Resize every integer leaf of a value to the widths of type t."""
+        match t:
+            case I.IntType():
+                assert isinstance(v, z3.ExprRef)
+                return fit(v, self.width_of(t))
+            case I.RecordType():
+                assert isinstance(v, SRec)
+                return SRec(tuple((n, self.fit_t(x, ft))
+                                  for (n, x), (_, ft) in zip(v.fields, t.fields, strict=True)))
+            case I.ArrayType():
+                assert isinstance(v, SArr)
+                return SArr(tuple(self.fit_t(x, t.elem) for x in v.items))
+            case I.ListType():
+                if t.elem is None or not isinstance(v, SList):
+                    return v
+                length = fit(v.length, self.width_of(I.IntType(0, t.cap)))
+                assert isinstance(length, z3.BitVecRef)
+                return SList(length, tuple(self.fit_t(x, t.elem) for x in v.items))
+            case _:
+                return v
+
     def bv(self, v: int) -> z3.BitVecRef:
         return z3.BitVecVal(v, self.width)
 
     def null(self, t: I.EnumType) -> z3.BitVecRef:
-        return self.bv(len(t.members))
+        return z3.BitVecVal(len(t.members), self.width_of(t))
 
     def lit(self, value: bool | int | None, t: I.Type) -> SVal:
         match t:
@@ -794,21 +905,21 @@ class Encoding:
             case I.EnumType() if value is None:
                 return self.null(t)
             case I.NullType():
-                return self.bv(0)
+                return z3.BitVecVal(0, 1)
             case _:
                 assert isinstance(value, int)
-                return self.bv(int(value))
+                return z3.BitVecVal(int(value), self.width_of(t))
 
     def default(self, t: I.Type) -> SVal:
         match t:
             case I.BoolType():
                 return z3.BoolVal(False)
             case I.IntType():
-                return self.bv(0 if t.lo <= 0 <= t.hi else t.lo)
+                return z3.BitVecVal(0 if t.lo <= 0 <= t.hi else t.lo, self.width_of(t))
             case I.EnumType():
-                return self.null(t) if t.nullable else self.bv(0)
+                return self.null(t) if t.nullable else z3.BitVecVal(0, self.width_of(t))
             case I.NullType():
-                return self.bv(0)
+                return z3.BitVecVal(0, 1)
             case I.RecordType():
                 return SRec(tuple((n, self.default(ft)) for n, ft in t.fields))
             case I.ArrayType():
@@ -817,14 +928,14 @@ class Encoding:
             case I.ListType():
                 assert t.elem is not None
                 d = self.default(t.elem)
-                return SList(self.bv(0), tuple(d for _ in range(t.cap)))
+                return SList(self.len_val(0, t), tuple(d for _ in range(t.cap)))
 
     def fresh(self, t: I.Type, name: str) -> SVal:
         match t:
             case I.BoolType():
                 return z3.Bool(name)
             case I.IntType() | I.EnumType() | I.NullType():
-                return z3.BitVec(name, self.width)
+                return z3.BitVec(name, self.width_of(t))
             case I.RecordType():
                 return SRec(tuple((n, self.fresh(ft, f"{name}.{n}")) for n, ft in t.fields))
             case I.ArrayType():
@@ -833,7 +944,7 @@ class Encoding:
                 return SArr(tuple(self.fresh(t.elem, f"{name}[{k}]") for k in names))
             case I.ListType():
                 assert t.elem is not None
-                return SList(z3.BitVec(f"{name}.len", self.width),
+                return SList(z3.BitVec(f"{name}.len", self.width_of(I.IntType(0, t.cap))),
                              tuple(self.fresh(t.elem, f"{name}[{k}]") for k in range(t.cap)))
 
     def in_type(self, v: SVal, t: I.Type) -> z3.BoolRef:
@@ -843,11 +954,13 @@ class Encoding:
                 return z3.BoolVal(True)
             case I.IntType():
                 assert isinstance(v, z3.BitVecRef)
-                return z3.And(v >= t.lo, v <= t.hi)
+                return z3.And(icmp(">=", v, t.lo), icmp("<=", v, t.hi))
             case I.EnumType():
                 assert isinstance(v, z3.BitVecRef)
                 top = len(t.members) + (1 if t.nullable else 0)
-                return z3.And(v >= 0, v < top)
+                if top >= 1 << v.size():
+                    return z3.BoolVal(True)
+                return z3.ULT(v, top)
             case I.RecordType():
                 assert isinstance(v, SRec)
                 return _and([self.in_type(x, ft) for (_, x), (_, ft) in zip(v.fields, t.fields,
@@ -857,51 +970,58 @@ class Encoding:
                 return _and([self.in_type(x, t.elem) for x in v.items])
             case I.ListType():
                 assert isinstance(v, SList) and t.elem is not None
-                parts = [v.length >= 0, v.length <= t.cap]
+                parts = [icmp(">=", v.length, 0), icmp("<=", v.length, t.cap)]
                 d = self.default(t.elem)
                 for k, x in enumerate(v.items):
-                    parts.append(z3.If(v.length > k, self.in_type(x, t.elem), equal(x, d)))
+                    parts.append(z3.If(icmp(">", v.length, k), self.in_type(x, t.elem),
+                                       equal(x, d)))
                 return _and(parts)
 
-    def is_val(self, idx: z3.BitVecRef, k: int) -> z3.BoolRef:
-        eq = idx == k
+    def is_val(self, idx: z3.BitVecRef, k: int, signed: bool = True) -> z3.BoolRef:
+        """idx == k. Integers are signed and compared at a width that holds k; enum codes are
+        unsigned and always below 2^width."""
+        eq = icmp("==", idx, k) if signed else idx == k
         # simplify only to fold a constant index: on a symbolic one it walked the whole (often
         # large) index term at every array write, 80% of the encoding time of a library spec
         r = z3.simplify(eq) if z3.is_bv_value(idx) else eq
         assert isinstance(r, z3.BoolRef)
         return r
 
-    def pick(self, idx: z3.BitVecRef, keys: Sequence[int], items: Sequence[SVal]) -> SVal:
+    def pick(self, idx: z3.BitVecRef, keys: Sequence[int], items: Sequence[SVal],
+             signed: bool = True) -> SVal:
         if z3.is_bv_value(idx):
-            v = idx.as_signed_long()
             for k, it in zip(keys, items, strict=True):
-                if k == v:
+                if z3.is_true(self.is_val(idx, k, signed)):
                     return it
             return items[-1]
         out = items[-1]
         for k, it in zip(reversed(keys[:-1]), reversed(items[:-1]), strict=True):
-            out = sel(idx == k, it, out)
+            out = sel(self.is_val(idx, k, signed), it, out)
         return out
 
-    def list_fn(self, fn: I.ListQuery, lst: SList, arg: SVal | None) -> SVal:
+    def list_fn(self, fn: I.ListQuery, lst: SList, arg: SVal | None, rt: I.Type) -> SVal:
         n = lst.length
+        w = self.width_of(rt)
         match fn:
             case I.ListQuery.LEN:
-                return n
+                return fit(n, w)
             case I.ListQuery.CONTAINS:
                 assert arg is not None
-                return _or([_and([n > k, equal(x, arg)]) for k, x in enumerate(lst.items)])
+                return _or([_and([icmp(">", n, k), equal(x, arg)])
+                            for k, x in enumerate(lst.items)])
             case I.ListQuery.INDEX_OF:
                 assert arg is not None
-                out: z3.ExprRef = self.bv(-1)
+                out: z3.ExprRef = z3.BitVecVal(-1, w)
                 for k in reversed(range(len(lst.items))):
-                    out = z3.If(_and([n > k, equal(lst.items[k], arg)]), self.bv(k), out)
+                    out = z3.If(_and([icmp(">", n, k), equal(lst.items[k], arg)]),
+                                z3.BitVecVal(k, w), out)
                 return out
             case I.ListQuery.LAST_INDEX_OF:
                 assert arg is not None
-                res: z3.ExprRef = self.bv(-1)
+                res: z3.ExprRef = z3.BitVecVal(-1, w)
                 for k in range(len(lst.items)):
-                    res = z3.If(_and([n > k, equal(lst.items[k], arg)]), self.bv(k), res)
+                    res = z3.If(_and([icmp(">", n, k), equal(lst.items[k], arg)]),
+                                z3.BitVecVal(k, w), res)
                 return res
 
     # -- names --
@@ -915,7 +1035,8 @@ class Encoding:
 
     def pc_val(self, actor: int, label: str | None) -> z3.BitVecRef:
         labels = self.labels[actor]
-        return self.bv(len(labels) if label is None else labels.index(label))
+        w = self.width_of(I.IntType(0, len(labels)))
+        return z3.BitVecVal(len(labels) if label is None else labels.index(label), w)
 
     def done(self, state: dict[str, SVal], actor: int) -> z3.BoolRef:
         return state[self.pc_name(actor)] == self.pc_val(actor, None)
@@ -975,16 +1096,17 @@ class Encoding:
                 by_prop.setdefault(site_prop[site], []).append((site, cond))
                 if site in fatal:
                     halted_now.append(_and([sel_ == i, cond]))
+            vw = self.width_of(I.IntType(0, len(self.model.sites)))
             for prop, fl in by_prop.items():
-                val: z3.ExprRef = self.bv(0)
+                val: z3.ExprRef = z3.BitVecVal(0, vw)
                 for site, cond in reversed(fl):
-                    val = z3.If(cond, self.bv(site), val)
+                    val = z3.If(cond, z3.BitVecVal(site, vw), val)
                 per_prop.setdefault(prop, []).append((i, val))
         for prop in self.prop_sites:
             key = self.viol_name(prop) + "#0"
             old = cur[key]
             assert isinstance(old, z3.BitVecRef)
-            new: z3.ExprRef = self.bv(0)
+            new: z3.ExprRef = z3.BitVecVal(0, old.size())
             for i, val in reversed(per_prop.get(prop, [])):
                 new = z3.If(sel_ == i, val, new)
             written.pop(key, None)
