@@ -13,6 +13,7 @@ kept (SAFE≤k / NOT REACHED≤k from the base case), then UNKNOWN with every en
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import queue as queue_mod
 import signal
@@ -48,8 +49,13 @@ Msg = tuple[str, str, Any]  # (kind of message, engine, payload)
 
 def _worker(engine: str, model: I.Model, enc: Encoding, props: list[I.Property],
             opts: AutoOptions, out: Any) -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it and terminates the workers
+    # Ctrl-C reaches the whole process group: the parent handles it and terminates the workers.
+    # The parent's own SIGTERM handler (the CLI's) must not run here: terminate() just ends us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(ValueError):  # not the main thread: no wakeup fd was inherited
+        # the CLI's wakeup pipe is shared with the parent, whose watcher would cancel its z3
+        signal.set_wakeup_fd(-1)
 
     def send_result(r: Result) -> None:
         out.put(("result", engine, r))
@@ -136,6 +142,9 @@ def run_auto(model: I.Model, enc: Encoding, props: list[I.Property], opts: AutoO
                 w.terminate()
         for w in workers.values():
             w.join(timeout=5)
+            if w.is_alive():  # a worker stuck in native code: the process must still end
+                w.kill()
+                w.join()
         out.close()
     elapsed = time.monotonic() - start
     results: list[Result] = []

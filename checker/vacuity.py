@@ -37,13 +37,14 @@ def flag_vacuous(model: I.Model, results: list[Result]) -> tuple[list[Result], b
     if not targets:
         return results, True
     parts = []
+    never = [t.prop for t in targets if t.status is Status.UNREACHABLE]
+    if never:
+        parts.append(f"target{'s' if len(never) > 1 else ''} {', '.join(never)} unreachable")
     for t in targets:
-        if t.status is Status.UNREACHABLE:
-            parts.append(f"target {t.prop} unreachable")
-        else:
+        if t.status is Status.NOT_REACHED:
             parts.append(f"target {t.prop} not reached≤{t.depth}")
     ok = declared(model, targets)
-    text = ", ".join(parts) + (", as expected" if ok else "")
+    text = "; ".join(parts) + (", as expected" if ok else "")
     out = [replace(r, vacuous=text) if r.kind is not I.PropKind.REACHABLE and r.status in PROOFS
            else r for r in results]
     return out, ok

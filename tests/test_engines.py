@@ -289,24 +289,23 @@ def _scenario_specs() -> list[Path]:
 def test_engines_agree_on_scenarios(spec: Path) -> None:
     """kind (with its BMC base case) against Spacer, on budgets that keep this test short.
 
-    Spacer must not prove a property that kind refutes with a trace, and the properties kind
-    proves must be unreachable together for Spacer (sat there is a contradiction; a time-out
-    is allowed: it decides nothing).
+    Every trace has the reported length, and the properties kind proves must be unreachable
+    together for Spacer (sat there is a contradiction; a time-out decides nothing). Spacer
+    against each bug is left to the generated specs, where it is fast.
     """
     prog = load_program(spec)
     for v in variant_names(prog):
         m = elaborate(prog, v)
         enc = Encoding(m)
-        k = {r.prop: r for r in run_kind(m, enc, list(m.properties), KindOptions(20, 10))}
-        chc = Chc(enc, 10)
+        k = {r.prop: r for r in run_kind(m, enc, list(m.properties), KindOptions(15, 10))}
+        for r in k.values():
+            if r.status in FOUND:
+                assert r.trace is not None and r.trace.length == r.depth
         proved = [m.prop(n) for n, r in k.items() if r.status in HOLDS]
         bads = [enc.bad(p) for p in proved if not z3.is_false(enc.bad(p))]
         if bads:
-            assert _spacer(chc, z3.Or(*bads), 10) != "sat", f"{spec.name}/{v}: {proved}"
-        for n, r in k.items():
-            if r.status in FOUND:
-                assert r.trace is not None and r.trace.length == r.depth
-                assert _spacer(chc, enc.bad(m.prop(n)), 3) != "unsat", f"{spec.name}/{v}/{n}"
+            chc = Chc(enc, 5)
+            assert _spacer(chc, z3.Or(*bads), 5) != "sat", f"{spec.name}/{v}: {proved}"
 
 
 def _spacer(chc: Chc, bad: z3.BoolRef, timeout: float) -> str:
