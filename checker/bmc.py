@@ -9,7 +9,7 @@ every run has ended, the search was exhaustive and the open properties are PROVE
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +96,15 @@ class Unroller:
             w = self.enc.sel.size()
             t = z3.And(t, self.enc.por(z3.BitVec(f"sel@{k - 1}", w), z3.BitVec(f"sel@{k}", w)))
         return t
+
+    def step_terms(self, terms: list[z3.ExprRef], k: int) -> list[z3.ExprRef]:
+        """Several step-template terms in transition k, substituted in one walk of their DAG
+        (as the arguments of one uninterpreted application)."""
+        if not terms:
+            return []
+        batch = z3.Function("$batch", *(t.sort() for t in terms), z3.BoolSort())
+        app = self.step_term(batch(*terms), k)
+        return [app.arg(i) for i in range(len(terms))]
 
     def step_term(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
         """A step-template term (calls, choices) evaluated in transition k."""
@@ -268,12 +277,16 @@ def decode_trace(model: I.Model, enc: Encoding, un: Unroller, m: z3.ModelRef, k:
         actor = model.actors[s.actor]
         step = actor.step(s.label)
         call_recs: list[CallRecord] = []
-        for depth, proc, args, ptypes, cond in s.calls:
-            if not z3.is_true(m.eval(un.step_term(cond, j), model_completion=True)):
-                continue
+        # two batched substitutions per step (the conditions, then the arguments of the calls
+        # made), not one per term: each substitution walks the step's whole term DAG
+        conds = un.step_terms([c for *_, c in s.calls], j)
+        made = [c for c, cond in zip(s.calls, conds, strict=True)
+                if z3.is_true(m.eval(cond, model_completion=True))]
+        subst = iter(un.step_terms([x for c in made for a in c[2] for x in leaves(a)], j))
+        for depth, proc, args, ptypes, _ in made:
             shown = []
             for a, t in zip(args, ptypes, strict=True):
-                sub = _subst_sval(un, a, j)
+                sub = _refill(a, subst)
                 shown.append(_format_arg(decode_value(m, sub, t)))
             call_recs.append(CallRecord(depth, proc, tuple(shown)))
         state = decode_state(model, enc, m, un.states[j + 1])
@@ -285,18 +298,19 @@ def decode_trace(model: I.Model, enc: Encoding, un: Unroller, m: z3.ModelRef, k:
                  _violation(model, enc, m, un, k, prop))
 
 
-def _subst_sval(un: Unroller, v: SVal, j: int) -> SVal:
+def _refill(v: SVal, new: Iterator[z3.ExprRef]) -> SVal:
+    """v with its leaves replaced, in leaves() order, by the next terms of `new`."""
     match v:
         case SRec():
-            return SRec(tuple((n, _subst_sval(un, x, j)) for n, x in v.fields))
+            return SRec(tuple((n, _refill(x, new)) for n, x in v.fields))
         case SArr():
-            return SArr(tuple(_subst_sval(un, x, j) for x in v.items))
+            return SArr(tuple(_refill(x, new) for x in v.items))
         case SList():
-            length = un.step_term(v.length, j)
+            length = next(new)
             assert isinstance(length, z3.BitVecRef)
-            return SList(length, tuple(_subst_sval(un, x, j) for x in v.items))
+            return SList(length, tuple(_refill(x, new) for x in v.items))
         case _:
-            return un.step_term(v, j)
+            return next(new)
 
 
 def _violation(model: I.Model, enc: Encoding, m: z3.ModelRef, un: Unroller, k: int,
