@@ -42,7 +42,8 @@ NOTE_LINE = 13.0
 STEP_GAP = 7.0
 HEAD_H = 30.0
 MIN_LANE = 110.0
-GUTTER = 92.0  # step numbers and labels
+GUTTER = 92.0  # step numbers and labels (at least)
+MAX_TAG = 24  # characters of a step label in the gutter
 MAX_CALL_ROWS = 7  # per step; the rest is counted
 MAX_NOTE_LINES = 10
 MAX_CALL_CHARS = 72
@@ -147,7 +148,7 @@ def _annotations(step: TraceStep, members: frozenset[str],
             elif n is None:
                 add(key, root, f"{base} → NULL", BAD)
             elif isinstance(o, int) and isinstance(n, int):
-                add(key, root, f"{base} {o}→{n}", BAD if n < o else GOOD)
+                add(key, root, f"{base} {o}→{n}", PLAIN)  # whether less is bad depends
             elif not isinstance(n, list | dict):
                 add(key, root, f"{base} → {format_value(n)}", PLAIN)
         if isinstance(o, list) and isinstance(n, list):
@@ -165,6 +166,14 @@ def _annotations(step: TraceStep, members: frozenset[str],
             items = [(f"{root}: {len(items)} changes", tone)]
         out.setdefault(lane, []).extend(items)
     return out
+
+
+def _tag(s: TraceStep) -> str:
+    return f"{s.index:>2} {_cut(s.label, MAX_TAG)}"
+
+
+def _switches(n: int) -> str:
+    return f"{n} context switch" + ("" if n == 1 else "es")
 
 
 def _groups(steps: tuple[TraceStep, ...]) -> list[list[TraceStep]]:
@@ -194,7 +203,8 @@ def render_dot(trace: Trace) -> str:
 
     # lane x positions: wide enough for the header
     xs: dict[str, float] = {}
-    x = GUTTER
+    gutter = max(GUTTER, max((_tw(_tag(s)) for s in trace.steps), default=0.0) + 22)
+    x = gutter
     ann_w = {name: max([_tw(t, ANN_CW) + 22 for a in anns.values() for t, _ in a.get(name, [])],
                        default=0.0) for name in lanes}
     for name in lanes:
@@ -228,9 +238,9 @@ def render_dot(trace: Trace) -> str:
     v = trace.violation
     verdict = "REACHED" if v.kind == "reachable" else "VIOLATED"
     title = (f"{trace.spec} [{trace.variant}]: {trace.prop} {verdict} after {trace.length} "
-             f"steps, {trace.context_switches()} context switches")
+             f"steps, {_switches(trace.context_switches())}")
     out.append(f"  title [shape=plaintext, fontname={_q(SANS)}, fontsize=13, label={_q(title)}, "
-               f"pos={_pos(GUTTER + _tw(title, 7.4) / 2 - 70, 14)}];")
+               f"pos={_pos(gutter + _tw(title, 7.4) / 2 - 70, 14)}];")
 
     y = 40.0
     head_y = y + HEAD_H / 2
@@ -280,7 +290,7 @@ def render_dot(trace: Trace) -> str:
         top, h = tops[s.index], heights[s.index]
         bad = s.index == last and v.kind != "reachable"
         fc = f', fontcolor="{RED}"' if bad else ""
-        tag = f"{s.index:>2} {_cut(s.label, 10)}"
+        tag = _tag(s)
         out.append(f"  step{s.index} [shape=plaintext, label={_q(tag)}{fc}, "
                    f"pos={_pos(8 + _tw(tag) / 2 + 4, top + ROW / 2)}];")
         ax = xs[s.actor]
@@ -351,7 +361,7 @@ def render_dot(trace: Trace) -> str:
     out.append(f'  violation [shape=box, style="filled,bold", fillcolor="#ffffff", color="{vcol}",'
                f' fontcolor="{vcol}", penwidth=2, fontname={_q(SANS)}, fontsize=11, '
                f'label={_ql(vl)}, id="violation", fixedsize=true, width={_inch(vw)}, '
-               f"height={_inch(vh)}, pos={_pos(GUTTER + vw / 2, y + vh / 2)}];")
+               f"height={_inch(vh)}, pos={_pos(gutter + vw / 2, y + vh / 2)}];")
 
     # legend
     legend = [
@@ -367,7 +377,7 @@ def render_dot(trace: Trace) -> str:
     ]
     lw = max(_tw(x, 5.6) for x in legend) + 20
     lh = len(legend) * 14 + 26
-    lx = max(GUTTER + vw + 30 + lw / 2, right - lw / 2)
+    lx = max(gutter + vw + 30 + lw / 2, right - lw / 2)
     out.append(f'  legend [shape=box, style="filled,rounded", fillcolor="#fafafa", '
                f'color="#bdbdbd", fontname={_q(SANS)}, fontsize=10, '
                f"label={_ql(['Legend', *legend])}, fixedsize=true, width={_inch(lw)}, "

@@ -50,7 +50,8 @@ def trace_header(trace: Trace) -> str:
     """A title line for a trace file: what failed, in how many steps and switches."""
     verdict = "REACHED" if trace.violation.kind == "reachable" else "VIOLATED"
     return (f"# {trace.spec} [{trace.variant}] {trace.prop}: {verdict} after {trace.length} "
-            f"steps, {trace.context_switches()} context switches")
+            f"steps, {trace.context_switches()} context switch"
+            f"{'' if trace.context_switches() == 1 else 'es'}")
 
 
 def render_text(trace: Trace) -> str:
