@@ -113,11 +113,19 @@ def _resolve_use(d: A.Use, here: Path, lib_paths: tuple[Path, ...]) -> Path | No
     if Path(rel).is_absolute() or ".." in parts or not parts:
         raise SpecError([Diagnostic("E021", f"'use {d.path}': paths must be relative and may "
                                     "not contain '..'", d.span)])
+    if any(not c.isprintable() for c in rel) or len(rel) > 1024:
+        raise SpecError([Diagnostic("E021", f"'use {d.path!r}': control characters or a path "
+                                    "longer than 1024 characters", d.span)])
     roots = [here, *lib_paths, bundled_specs_dir(), bundled_specs_dir() / "lib"]
     for root in roots:
-        cand = (root / rel).resolve()
-        if cand.is_file():
-            return cand
+        try:
+            base = root.resolve()
+            cand = (root / rel).resolve()
+            # a symlink may not lead out of its search folder either
+            if cand.is_file() and cand.is_relative_to(base):
+                return cand
+        except (OSError, ValueError):
+            continue  # a name too long for the file system is a name not found
     return None
 
 
