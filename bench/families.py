@@ -10,6 +10,9 @@ after bind, so take-down releases only what bind allocated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 
 def component(n: int, fix: bool) -> str:
     comps = ", ".join(f"c{i}" for i in range(1, n + 1))
@@ -91,3 +94,107 @@ actor comp[c in Comp] {{
        take_down_master()
 }}
 """
+
+
+def iommu_workers(n: int, fix: bool) -> str:
+    """Seed S2 at scale: N async probe workers run __iommu_probe_device() on one device. Without
+    the global probe lock two of them share dev->iommu and both free it on their failure path."""
+    ws = ", ".join(f"w{i}" for i in range(1, n + 1))
+    return f"""spec iommu_workers_{n} "async iommu probe, {n} workers"
+enum W {{ {ws} }}
+property double_free "dev->iommu is freed once"
+const LOCKED = {"true" if fix else "false"}
+var dev_iommu: bool = false      # the pointer is set
+var iommu_live: bool = false     # the object it points to is allocated
+var lock_held: bool = false
+var probed: 0..{n} = 0
+
+actor worker[w in W] {{
+  lock:  if LOCKED {{
+           await !lock_held
+           lock_held = true
+         }}
+  get:   if !dev_iommu {{
+           dev_iommu = true
+           iommu_live = true
+         }}
+  probe: probed = probed + 1
+  free:  assert dev_iommu && iommu_live as double_free, "dev_iommu_free() of freed/NULL iommu"
+         iommu_live = false
+         dev_iommu = false
+  unlock: if LOCKED {{ lock_held = false }}
+}}
+"""
+
+
+def dsi(n: int, fix: bool) -> str:
+    """Seed S3 at scale: a DSI host with N peripherals whose devm actions sit on their own (i2c)
+    devices. The host unbinds first and frees every DSI device; each peripheral's devres then
+    detaches and unregisters its freed device. The fix: peripherals hold a reference and the
+    host-side unregister is idempotent."""
+    ps = ", ".join(f"p{i}" for i in range(1, n + 1))
+    return f"""spec dsi_{n} "MIPI-DSI host with {n} devm peripherals"
+enum P {{ {ps} }}
+property use_after_release "no use of a freed DSI device"
+allow deadlock  # a bridge whose host went away before its probe never binds
+const FIX = {"true" if fix else "false"}
+var registered: bool[P] = false
+var attached: bool[P] = false
+var refs: 0..2[P] = 0
+var freed: bool[P] = false
+
+proc put_device(p: P) {{
+  refs[p] = refs[p] - 1
+  if refs[p] == 0 {{ freed[p] = true }}
+}}
+
+proc mipi_dsi_detach(p: P) {{
+  assert !freed[p] as use_after_release, "detach of a freed DSI device"
+  if attached[p] {{ attached[p] = false }}
+}}
+
+proc mipi_dsi_device_unregister(p: P) {{
+  assert !freed[p] as use_after_release, "unregister of a freed DSI device"
+  if registered[p] {{
+    registered[p] = false
+    put_device(p)
+  }} else {{
+    if FIX {{ put_device(p) }}
+  }}
+}}
+
+actor host {{
+  reg:   for p in P {{
+           registered[p] = true
+           refs[p] = 1
+         }}
+  unreg: for p in P {{
+           if attached[p] {{ mipi_dsi_detach(p) }}
+           if registered[p] {{
+             registered[p] = false
+             put_device(p)
+           }}
+         }}
+}}
+
+actor bridge[p in P] {{
+  probe:  await registered[p]
+          if FIX {{ refs[p] = refs[p] + 1 }}
+          attached[p] = true
+  remove: mipi_dsi_detach(p)
+          mipi_dsi_device_unregister(p)
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Family:
+    text: Callable[[int, bool], str]
+    prop: str
+
+
+FAMILIES: dict[str, Family] = {
+    "component": Family(component, "use_after_release"),
+    "iommu": Family(iommu_workers, "double_free"),
+    "dsi": Family(dsi, "use_after_release"),
+}

@@ -1,0 +1,136 @@
+"""Scaling benchmark: each drvmc engine against SPIN on families parameterised by N.
+
+Every measurement is end to end in a fresh process, spec parsing included: `drvmc check FILE
+--engine E` for drvmc, and for SPIN the Promela export, `spin -a`, `gcc` and `./pan`. Each cell is
+the median of --runs runs; a run over --timeout seconds is shown as `>T`. The last column is the
+best drvmc engine's time divided by SPIN's (below 1: drvmc is faster).
+
+    python3 bench/bench_scaling.py --family component --ns 4,8,10,12,16 --runs 3 --timeout 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.families import FAMILIES  # noqa: E402
+
+SPIN_SNIPPET = """
+import sys
+from pathlib import Path
+from checker.elaborate import elaborate
+from checker.loader import load_program
+from translators.promela import compile_spin, export_promela, run_pan
+model = elaborate(load_program(Path(sys.argv[1])))
+props = [p for p in model.properties if p.name == sys.argv[2]]
+ex = export_promela(model, props)
+pan = compile_spin(ex.text, Path(sys.argv[3]))
+r = run_pan(pan, 0)
+print("VIOLATED" if r.violated else "SAFE")
+"""
+
+
+@dataclass(frozen=True)
+class Cell:
+    seconds: float | None  # None: timed out
+    verdict: str
+
+    def text(self, timeout: float) -> str:
+        return f">{timeout:.0f}" if self.seconds is None else f"{self.seconds:.2f}"
+
+
+def _timed(cmd: list[str], timeout: float, parse: Callable[[str], str]) -> Cell:
+    start = time.monotonic()
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return Cell(None, "timeout")
+    return Cell(time.monotonic() - start, parse(out.stdout))
+
+
+def _drvmc_verdict(stdout: str) -> str:
+    try:
+        data = json.loads(stdout)
+        return str(data["specs"][0]["results"][0]["status"])
+    except (ValueError, KeyError, IndexError):
+        return "error"
+
+
+def run_drvmc(spec: Path, prop: str, engine: str, timeout: float) -> Cell:
+    cmd = [sys.executable, "-m", "checker", "check", str(spec), "--engine", engine, "-p", prop,
+           "--no-traces", "--no-timings", "-f", "json", "--depth", "400"]
+    return _timed(cmd, timeout, _drvmc_verdict)
+
+
+def run_spin(spec: Path, prop: str, timeout: float) -> Cell:
+    with tempfile.TemporaryDirectory() as work:
+        cmd = [sys.executable, "-c", SPIN_SNIPPET, str(spec), prop, work]
+        return _timed(cmd, timeout, lambda s: s.strip() or "error")
+
+
+def median_cell(cells: list[Cell]) -> Cell:
+    done = [c.seconds for c in cells if c.seconds is not None]
+    if len(done) * 2 <= len(cells):
+        return Cell(None, "timeout")
+    return Cell(statistics.median(done), cells[0].verdict)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--family", choices=sorted(FAMILIES), default="component")
+    ap.add_argument("--ns", default="4,6,8")
+    ap.add_argument("--engines", default="bmc,pdr,explicit,auto")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--no-spin", action="store_true")
+    args = ap.parse_args()
+    fam = FAMILIES[args.family]
+    engines = [e for e in args.engines.split(",") if e]
+    cpu = platform.processor() or platform.machine()
+    print(f"# {args.family} family — {platform.node()}, {cpu}, {time.strftime('%Y-%m-%d')}, "
+          f"median of {args.runs}, seconds end to end")
+    cols = ["N", "variant", *engines, *([] if args.no_spin else ["SPIN"]), "best/SPIN", "verdict"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in [int(x) for x in args.ns.split(",")]:
+            for variant, fix in (("bug", False), ("fix", True)):
+                spec = Path(tmp) / f"{args.family}_{n}_{variant}.drv"
+                spec.write_text(fam.text(n, fix), encoding="utf-8")
+                row: dict[str, Cell] = {}
+                for e in engines:
+                    row[e] = median_cell([run_drvmc(spec, fam.prop, e, args.timeout)
+                                          for _ in range(args.runs)])
+                spin = None
+                if not args.no_spin:
+                    spin = median_cell([run_spin(spec, fam.prop, args.timeout)
+                                        for _ in range(args.runs)])
+                times = [c.seconds for c in row.values() if c.seconds is not None]
+                best = min(times) if times else None
+                ratio = "—"
+                if best is not None and spin is not None and spin.seconds is not None:
+                    ratio = f"{best / spin.seconds:.2f}"
+                elif best is not None and spin is not None:
+                    ratio = f"<{best / args.timeout:.2f}"
+                verdicts = sorted({c.verdict for c in row.values() if c.seconds is not None})
+                cells = [str(n), variant, *(row[e].text(args.timeout) for e in engines)]
+                if spin is not None:
+                    cells.append(spin.text(args.timeout))
+                cells += [ratio, "/".join(verdicts) or "—"]
+                print("| " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
