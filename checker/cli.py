@@ -31,7 +31,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="drvmc: a model checker for Linux driver-core lifecycle bugs.")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -449,6 +449,42 @@ def parse(spec: Annotated[Path, typer.Argument(help="spec file")]) -> None:
     typer.echo(pretty.spec(ast), nl=False)
 
 
+class ExportTarget(StrEnum):
+    promela = "promela"
+
+
+@app.command()
+def export(
+    spec: Annotated[Path, typer.Argument(help="spec file")],
+    to: Annotated[ExportTarget, typer.Option("--to", help="target language")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    variant: Annotated[str, typer.Option("--variant", "-v", help="variant")] = "original",
+    prop: Annotated[str | None, typer.Option(
+        "--property", "-p", help="the one property SPIN checks (default: the number in "
+        "$DRVMC_PROPERTY when pan runs; the header lists them)")] = None,
+) -> None:
+    """Write one variant of a spec as a model for another checker (SPIN)."""
+    from checker.elaborate import elaborate, variant_names
+    from checker.errors import UsageError
+    from checker.fileio import write_text_atomic
+    from checker.loader import load_program
+    from translators.promela import export_promela
+
+    try:
+        program = load_program(spec)
+        if variant not in variant_names(program):
+            raise UsageError(f"{spec}: no variant '{variant}' "
+                             f"(variants: {', '.join(variant_names(program))})")
+        model = elaborate(program, variant)
+        ex = export_promela(model, only=prop)
+        write_text_atomic(output, ex.text)
+    except DrvmcError as e:
+        _print_error(e)
+        raise typer.Exit(e.exit_code) from None
+    for name, why in ex.unsupported.items():
+        _err(f"drvmc: warning: {name} is not checked by this export: {why}")
+
+
 class RenderFormat(StrEnum):
     svg = "svg"
     png = "png"
@@ -541,7 +577,7 @@ def main() -> None:
     except DrvmcError as e:
         _print_error(e)
         sys.exit(e.exit_code)
-    except Exception as e:  # noqa: BLE001 - the last line of defence: no traceback for users
+    except Exception as e:
         _err(f"drvmc: internal error: {type(e).__name__}: {e}")
         _err("please report this with the spec that caused it")
         sys.exit(ExitCode.INTERNAL)

@@ -9,8 +9,8 @@ exactly the semantics of `translators/z3_encoding.py`, which is the reference:
 - a failed user `assert` is recorded (the first failing site per property class, sticky) and the
   step goes on; a failed built-in check (null, bounds, overflow, capacity) records its site, ends
   the step where it failed (earlier writes stay, the pc does not move) and halts the run;
-- expressions evaluate every operand (no short-circuit, `ite` evaluates both arms), as the
-  symbolic encoding does, so the same check fails first;
+- `&&`, `||`, `=>` and `ite` short-circuit their run-time checks as the encoding does (the
+  right operand or the arm not taken checks nothing); quantifiers check every value;
 - integers are the encoding's signed bit-vectors of `bit_width(model)` bits.
 
 Breadth-first order makes every counterexample a shortest one; when the reachable state space is
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from checker import ir as I
 from checker.errors import EngineError
 from checker.results import Result, Status
+from checker.switches import model_members
 from counterexamples.trace import (
     CallRecord,
     Loc,
@@ -352,10 +353,8 @@ class _Exec:
             case I.Binary():
                 return self.binary(e)
             case I.Ite():
-                c = self.eval(e.cond)
-                a = self.eval(e.then)
-                b = self.eval(e.orelse)
-                return a if c else b
+                # only the arm taken runs its checks (like C's `?:`); its value is all we need
+                return self.eval(e.then) if self.eval(e.cond) else self.eval(e.orelse)
             case I.Coerce():
                 v = self.eval(e.operand)
                 if e.site:
@@ -421,14 +420,17 @@ class _Exec:
     def binary(self, e: I.Binary) -> CVal:
         op = e.op
         a = self.eval(e.left)
-        b = self.eval(e.right)
+        # `&&`, `||` and `=>` short-circuit: the right operand's checks run only when it
+        # decides the value, as in the encoding's `eval_under`
         match op:
             case I.BinaryOp.AND:
-                return bool(a) and bool(b)
+                return bool(a) and bool(self.eval(e.right))
             case I.BinaryOp.OR:
-                return bool(a) or bool(b)
+                return bool(a) or bool(self.eval(e.right))
             case I.BinaryOp.IMPLIES:
-                return (not a) or bool(b)
+                return (not a) or bool(self.eval(e.right))
+        b = self.eval(e.right)
+        match op:
             case I.BinaryOp.EQ:
                 return a == b
             case I.BinaryOp.NE:
@@ -733,7 +735,7 @@ def _trace(m: Machine, parents: dict[State, _Edge | None], s: State, p: I.Proper
                                recs, state, diff_states(prev, state)))
         prev = state
     return Trace(model.spec, model.variant, p.name, p.kind.value, initial, tuple(steps),
-                 _violation(m, s, p))
+                 _violation(m, s, p), members=model_members(model))
 
 
 def _violation(m: Machine, s: State, p: I.Property) -> Violation:

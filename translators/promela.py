@@ -32,6 +32,8 @@ from pathlib import Path
 from checker import ir as I
 from checker.errors import EngineError, UsageError
 
+MAX_D_STEP_LINES = 1500  # SPIN refuses longer d_step sequences ("d_step sequence too long")
+
 
 class ExportError(UsageError):
     """The model uses something this exporter cannot translate faithfully."""
@@ -169,9 +171,9 @@ class Compiler:
                 return self.binary(e, ck)
             case I.Ite():
                 c = self.ex(e.cond, ck)
-                a = self.ex(e.then, ck)
-                b = self.ex(e.orelse, ck)
                 assert isinstance(c, str)
+                a = self.ex_under(c, e.then, ck)
+                b = self.ex_under(neg(c), e.orelse, ck)
                 return sel(c, a, b)
             case I.Coerce():
                 v = self.ex(e.operand, ck)
@@ -245,9 +247,21 @@ class Compiler:
         ck.add(e.site, f"({idx} < 0 || {idx} >= {base.length})")
         return pick(idx, tuple(range(len(base.items))), base.items)
 
+    def ex_under(self, cond: str, e: I.Expr, ck: Checks) -> Tree:
+        """`e` where `cond` holds: its checks count only there (C's `&&`, `||`, `?:`)."""
+        inner = Checks()
+        v = self.ex(e, inner)
+        for site, bad in inner.items:
+            ck.add(site, conj([cond, bad]))
+        return v
+
     def binary(self, e: I.Binary, ck: Checks) -> Tree:
         a = self.ex(e.left, ck)
-        b = self.ex(e.right, ck)
+        if e.op in (I.BinaryOp.AND, I.BinaryOp.OR, I.BinaryOp.IMPLIES):
+            assert isinstance(a, str)
+            b = self.ex_under(neg(a) if e.op is I.BinaryOp.OR else a, e.right, ck)
+        else:
+            b = self.ex(e.right, ck)
         match e.op:
             case I.BinaryOp.EQ:
                 return equal(a, b)
@@ -851,7 +865,10 @@ class Exporter:
                 outl, blk = self.fresh_label("out"), self.fresh_label("blocked")
                 body = _Body(self, ai, outl, blk, gw.early)
                 body.run(step.body)
-                lines.append(f"  :: atomic {{ (!halted && {g.fire}) ->  "
+                # a deterministic step is one d_step: one transition and compact C in pan.c
+                kw = "atomic" if _nondet(step.body, m, set()) or \
+                    len(body.lines) > MAX_D_STEP_LINES else "d_step"
+                lines.append(f"  :: {kw} {{ (!halted && {g.fire}) ->  "
                              f"/* {actor.name}.{step.label} */")
                 lines.append("      failed = false;")
                 lines.extend("  " * 3 + f"{copy} = {leaf};" for leaf, copy in body.snapshot)
@@ -976,6 +993,30 @@ class Exporter:
                 for t, x in zip(leaves(tr), leaves(val), strict=True):
                     lines.append(f"{t} = {x};")
         return lines
+
+
+def _nondet(stmts: Sequence[I.Stmt], model: I.Model, seen: set[str]) -> bool:
+    """Whether the code makes a choice (either, choose, a local without initialiser)."""
+    for s in stmts:
+        match s:
+            case I.Either():
+                if len(s.branches) > 1 or _nondet(s.branches[0], model, seen):
+                    return True
+            case I.Choose():
+                return True
+            case I.LocalDecl() if s.init is None:
+                return True
+            case I.If():
+                if _nondet(s.then, model, seen) or _nondet(s.orelse, model, seen):
+                    return True
+            case I.For():
+                if _nondet(s.body, model, seen):
+                    return True
+            case I.Call() if s.proc not in seen:
+                seen.add(s.proc)
+                if _nondet(model.proc(s.proc).body, model, seen):
+                    return True
+    return False
 
 
 def _leaf_types(tr: Tree, t: I.Type) -> list[tuple[str, I.Type]]:
