@@ -6,7 +6,8 @@ and reported together as one SpecError; nothing in a spec is ever evaluated as P
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from checker import ast as A
@@ -180,7 +181,7 @@ class Elaborator:
                     self.diag.error("E142", "a variant may only declare constants, variables, "
                                     "procedures and actors", d.span)
 
-    def _override(self, name: str, span: Span, table: dict[str, object], what: str) -> None:
+    def _override(self, name: str, span: Span, table: Mapping[str, object], what: str) -> None:
         if name not in table:
             self.diag.error("E143", f"variant '{self.variant}' overrides unknown {what} '{name}'",
                             span)
@@ -258,7 +259,7 @@ class Elaborator:
             case A.TArray():
                 elem = self.type(t.elem, stack)
                 idx = self.type(t.index, stack)
-                if isinstance(idx, I.EnumType) and not idx.nullable or isinstance(idx, I.IntType):
+                if (isinstance(idx, I.EnumType) and not idx.nullable) or isinstance(idx, I.IntType):
                     return self.sized(I.ArrayType(idx, elem), t.span)
                 self.diag.error("E104", "arrays are indexed by an enum or a range", t.index.span)
                 raise _Poison
@@ -756,10 +757,8 @@ class Elaborator:
         inner = _Scope(dict(scope.names))
         out: list[object] = []
         for s in stmts:
-            try:
+            with contextlib.suppress(_Poison):
                 out.extend(self.stmt(s, inner, ctx))
-            except _Poison:
-                pass
         return out
 
     def stmt(self, s: A.Stmt, scope: _Scope, ctx: _Ctx) -> list[object]:
@@ -1112,15 +1111,11 @@ class Elaborator:
         self.collect()
         self.apply_variant()
         for name in list(self.const_decls):
-            try:
+            with contextlib.suppress(_Poison):
                 self.const_value(name, self.const_decls[name].span)
-            except _Poison:
-                pass
         for name in list(self.record_decls):
-            try:
+            with contextlib.suppress(_Poison):
                 self.record(name, self.record_decls[name].span, ())
-            except _Poison:
-                pass
         self.labelled_procs()
         # global state variables
         for name, vd in self.var_decls.items():
@@ -1152,10 +1147,8 @@ class Elaborator:
                 self.poisoned.add(name)
         actors: list[I.Actor] = []
         for ad in self.actor_decls.values():
-            try:
+            with contextlib.suppress(_Poison):
                 actors.extend(self.actor(ad))
-            except _Poison:
-                pass
         if not actors and not self.diag.items:
             self.diag.error("E125", "the spec has no actors", self.program.main.decls[0].span
                             if self.program.main.decls else Span(self.program.main.path, 1, 1,
@@ -1198,7 +1191,7 @@ class Elaborator:
     def actor(self, d: A.ActorDecl) -> list[I.Actor]:
         instances: list[tuple[str, int | None, _Scope]] = []
         if d.index_var is not None and d.index_domain is not None:
-            vt, values = self.static_domain(d.index_domain, _Scope())
+            _, values = self.static_domain(d.index_domain, _Scope())
             if len(values) > MAX_ACTOR_INSTANCES:
                 self.diag.error("E150", f"actor '{d.name}' has {len(values)} instances (limit "
                                 f"{MAX_ACTOR_INSTANCES})", d.span)

@@ -111,8 +111,10 @@ def _syntax_diagnostic(e: UnexpectedInput, path: str, text: str) -> Diagnostic:
         width = max(1, len(str(tok.value))) if tok.type != "$END" else 1
         return Diagnostic("E010", msg, Span(path, line, col, line, col + width))
     if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if 0 <= e.pos_in_stream < len(text) else "?"
-        return Diagnostic("E011", f"unexpected character {ch!r}", Span(path, line, col, line, col + 1))
+        pos = e.pos_in_stream
+        ch = text[pos] if pos is not None and 0 <= pos < len(text) else "?"
+        return Diagnostic("E011", f"unexpected character {ch!r}",
+                          Span(path, line, col, line, col + 1))
     if isinstance(e, UnexpectedEOF):
         lines = text.splitlines() or [""]
         ln = len(lines)

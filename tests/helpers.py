@@ -24,7 +24,8 @@ def model_of(tmp_path: Path, src: str, variant: str = "original") -> I.Model:
     return elaborate(load_program(write_spec(tmp_path, src)), variant)
 
 
-def check(tmp_path: Path, src: str, variant: str = "original", depth: int = 30) -> dict[str, Result]:
+def check(tmp_path: Path, src: str, variant: str = "original",
+          depth: int = 30) -> dict[str, Result]:
     m = model_of(tmp_path, src, variant)
     results = run_bmc(m, Encoding(m), list(m.properties), BmcOptions(depth=depth))
     return {r.prop: r for r in results}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import z3
 
@@ -46,7 +47,7 @@ class SList:
     items: tuple[SVal, ...]
 
 
-SVal = z3.ExprRef | SRec | SArr | SList
+SVal: TypeAlias = "z3.ExprRef | SRec | SArr | SList"
 
 
 def leaves(v: SVal) -> Iterator[z3.ExprRef]:
@@ -581,7 +582,7 @@ class _Exec:
                 raise EngineError("bad assignment target")
 
     def fault_now(self) -> bool:
-        return z3.is_false(self.guard())
+        return bool(z3.is_false(self.guard()))
 
     # -- statements --
     def run(self, stmts: Sequence[I.Stmt]) -> None:
@@ -627,36 +628,35 @@ class _Exec:
                 if not z3.is_false(bad):
                     self.fails.append((s.site, bad))
             case I.Choose():
-                v = self.fresh(s.type, "choose")
-                assert isinstance(v, z3.ExprRef)
+                cv = self.fresh(s.type, "choose")
+                assert isinstance(cv, z3.ExprRef)
                 match s.domain:
                     case I.StaticDomain():
-                        ok = _or([equal(v, enc.lit(x.value, x.type)) for x in s.domain.values])
+                        ok = _or([equal(cv, enc.lit(x.value, x.type)) for x in s.domain.values])
                     case I.RangeDomain():
                         lo, hi = self.eval(s.domain.lo), self.eval(s.domain.hi)
                         assert isinstance(lo, z3.BitVecRef) and isinstance(hi, z3.BitVecRef)
-                        assert isinstance(v, z3.BitVecRef)
+                        assert isinstance(cv, z3.BitVecRef)
                         self.awaits.append(z3.Implies(self.guard(), icmp("<=", lo, hi)))
-                        ok = z3.And(icmp("<=", lo, v), icmp("<=", v, hi))
+                        ok = z3.And(icmp("<=", lo, cv), icmp("<=", cv, hi))
                 self.constraints.append(z3.Implies(self.guard(), ok))
-                self.write(s.target, v)
+                self.write(s.target, cv)
             case I.Call():
                 self.call(s)
             case I.Return():
                 fr = self.frame
                 if s.value is not None:
-                    v = self.eval(s.value)
+                    rv = self.eval(s.value)
                     if fr.rtype is not None:
-                        v = enc.fit_t(v, fr.rtype)
+                        rv = enc.fit_t(rv, fr.rtype)
                     g = self.guard()
-                    fr.result = v if fr.result is None else sel(g, v, fr.result)
+                    fr.result = rv if fr.result is None else sel(g, rv, fr.result)
                 fr.ret = _or([fr.ret, self.guard()])
             case I.LocalDecl():
                 if s.init is None:
                     self.frame.temps[s.name] = self.fresh(s.type, s.name)
                     if isinstance(s.type, I.IntType | I.EnumType):
-                        v = self.frame.temps[s.name]
-                        self.constraints.append(enc.in_type(v, s.type))
+                        self.constraints.append(enc.in_type(self.frame.temps[s.name], s.type))
                 else:
                     self.frame.temps[s.name] = enc.fit_t(self.eval(s.init), s.type)
             case I.ListOp():
@@ -1111,7 +1111,7 @@ class Encoding:
                 new = z3.If(sel_ == i, val, new)
             written.pop(key, None)
             parts.append(nxt[key] == z3.If(old != 0, old, new))
-        parts.append(nxt["$halted#0"] == _or([cur["$halted#0"], *halted_now]))  # type: ignore[list-item]
+        parts.append(nxt["$halted#0"] == _or([cur["$halted#0"], *halted_now]))
         written.pop("$halted#0", None)
         for k, cv in cur.items():
             if k == "$halted#0" or k.startswith("$viol:"):
