@@ -1,4 +1,4 @@
-"""Comparisons of two constants are folded while encoding; the folded value must be the right one."""
+"""Comparisons of two constants are folded while encoding, and folded to the right value."""
 
 from __future__ import annotations
 
