@@ -128,19 +128,12 @@ def test_signal_prints_partial_table_and_exits_130(tmp_path: Path, sig: signal.S
 
 
 def test_signal_leaves_no_partial_files(tmp_path: Path) -> None:
-    quick, slow = _specs(tmp_path)
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    p = subprocess.Popen([sys.executable, "-m", "checker.cli", "report", str(quick), str(slow),
-                          "-k", "500", "-o", str(out_dir / "report.md")], cwd=REPO,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)  # whenever it lands, slow never finishes: the report is never complete
-    p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=60)
-    assert p.returncode == 130, err
-    assert "Traceback" not in err
-    # no report, no diagrams folder content, no temporary file of an interrupted write
-    assert [q.name for q in out_dir.rglob("*")] == []
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    code, _, err = _run_and_signal(tmp_path, signal.SIGINT, "--trace-dir", str(traces))
+    assert code == 130, err
+    # quick has no counterexample; slow's were never written, and no temporary file remains
+    assert sorted(p.name for p in traces.iterdir()) == []
 
 
 def test_atomic_write_interrupted_leaves_old_file(tmp_path: Path,
