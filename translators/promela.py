@@ -1098,7 +1098,7 @@ def compile_spin(text: str, workdir: Path, timeout_s: float = 600.0) -> Path:
 
 def run_pan(pan: Path, which: int, timeout_s: float = 600.0) -> SpinResult:
     env = dict(os.environ, DRVMC_PROPERTY=str(which))
-    p = _run([str(pan), "-E", "-n", "-m10000000", "-w20"], pan.parent, timeout_s, env)
+    p = _run([str(pan), "-E", "-n", "-m1000000", "-w20"], pan.parent, timeout_s, env)
     out = p.stdout + p.stderr
     m = re.search(r"errors: (\d+)", out)
     if m is None:
