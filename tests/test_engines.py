@@ -297,7 +297,7 @@ def test_engines_agree_on_scenarios(spec: Path) -> None:
     for v in variant_names(prog):
         m = elaborate(prog, v)
         enc = Encoding(m)
-        k = {r.prop: r for r in run_kind(m, enc, list(m.properties), KindOptions(15, 10))}
+        k = {r.prop: r for r in run_kind(m, enc, list(m.properties), KindOptions(8, 5))}
         for r in k.values():
             if r.status in FOUND:
                 assert r.trace is not None and r.trace.length == r.depth
@@ -384,7 +384,7 @@ def _spec(draw: st.DrawFn) -> str:
     ])
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(src=_spec())
 def test_engines_agree_on_generated_specs(tmp_path_factory: pytest.TempPathFactory,
                                           src: str) -> None:
