@@ -18,6 +18,7 @@ import z3
 
 from checker import ir as I
 from checker.errors import Diagnostic, EngineError, SpecError
+from checker.footprint import step_footprints
 
 # ---------------------------------------------------------------------- symbolic values
 
@@ -115,15 +116,24 @@ def _align(a: z3.ExprRef, b: z3.ExprRef) -> tuple[z3.ExprRef, z3.ExprRef]:
     return a, b
 
 
+def _is_true(x: z3.BoolRef) -> bool:
+    """x is the constant true (one C call; z3.is_true makes several and builds objects)."""
+    return bool(z3.Z3_get_bool_value(x.ctx_ref(), x.as_ast()) == z3.Z3_L_TRUE)
+
+
+def _is_false(x: z3.BoolRef) -> bool:
+    return bool(z3.Z3_get_bool_value(x.ctx_ref(), x.as_ast()) == z3.Z3_L_FALSE)
+
+
 def _same(a: z3.ExprRef, b: z3.ExprRef) -> bool:
     return a is b or a.eq(b)
 
 
 def sel(c: z3.BoolRef, a: SVal, b: SVal) -> SVal:
     """if c then a else b, structurally, keeping shared parts shared."""
-    if z3.is_true(c):
+    if _is_true(c):
         return a
-    if z3.is_false(c):
+    if _is_false(c):
         return b
     match a, b:
         case SRec(), SRec():
@@ -168,8 +178,8 @@ def equal(a: SVal, b: SVal) -> z3.BoolRef:
 
 
 def _and(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
-    ys = [x for x in xs if not z3.is_true(x)]
-    if any(z3.is_false(x) for x in ys):
+    ys = [x for x in xs if not _is_true(x)]
+    if any(_is_false(x) for x in ys):
         return z3.BoolVal(False)
     if not ys:
         return z3.BoolVal(True)
@@ -177,8 +187,8 @@ def _and(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
 
 
 def _or(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
-    ys = [x for x in xs if not z3.is_false(x)]
-    if any(z3.is_true(x) for x in ys):
+    ys = [x for x in xs if not _is_false(x)]
+    if any(_is_true(x) for x in ys):
         return z3.BoolVal(True)
     if not ys:
         return z3.BoolVal(False)
@@ -186,9 +196,9 @@ def _or(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
 
 
 def _not(x: z3.BoolRef) -> z3.BoolRef:
-    if z3.is_true(x):
+    if _is_true(x):
         return z3.BoolVal(False)
-    if z3.is_false(x):
+    if _is_false(x):
         return z3.BoolVal(True)
     return z3.Not(x)
 
@@ -382,7 +392,7 @@ class _Exec:
 
     def check(self, site: int | None, bad: z3.BoolRef) -> None:
         """A fatal runtime check: record it and stop this path if it fails."""
-        if site is None or site == 0 or z3.is_false(bad):
+        if site is None or site == 0 or _is_false(bad):
             return
         cond = _and([self.guard(), bad])
         self.fails.append((site, cond))
@@ -542,7 +552,7 @@ class _Exec:
     # -- writes --
     def write(self, lv: I.Expr, value: SVal) -> None:
         g = self.guard()
-        if z3.is_false(g):
+        if _is_false(g):
             return
         value = self.enc.fit_t(value, lv.type)
         match lv:
@@ -582,12 +592,12 @@ class _Exec:
                 raise EngineError("bad assignment target")
 
     def fault_now(self) -> bool:
-        return bool(z3.is_false(self.guard()))
+        return bool(_is_false(self.guard()))
 
     # -- statements --
     def run(self, stmts: Sequence[I.Stmt]) -> None:
         for s in stmts:
-            if z3.is_false(self.guard()):
+            if _is_false(self.guard()):
                 return
             self.stmt(s)
 
@@ -625,7 +635,7 @@ class _Exec:
                 c = self.eval(s.cond)
                 assert isinstance(c, z3.BoolRef)
                 bad = _and([self.guard(), _not(c)])
-                if not z3.is_false(bad):
+                if not _is_false(bad):
                     self.fails.append((s.site, bad))
             case I.Choose():
                 cv = self.fresh(s.type, "choose")
@@ -675,7 +685,7 @@ class _Exec:
     def branch(self, arms: list[tuple[z3.BoolRef, Sequence[I.Stmt]]]) -> None:
         saved = self.path
         for c, body in arms:
-            if z3.is_false(c) or not body:
+            if _is_false(c) or not body:
                 continue
             self.path = _and([saved, c])
             self.run(body)
@@ -818,24 +828,21 @@ class Encoding:
     def _independence(self) -> list[tuple[int, ...]]:
         """For each step t, the steps s of higher-numbered actors that commute with t.
 
-        Two steps of different actors commute when neither writes a state leaf the other reads
-        or writes. The sticky violation records and the halted flag are left out: swapping two
-        such steps keeps the final state of a run (the recorded site may differ, its status does
-        not), and a step that faults ends its run, so in a shortest bad run it never needs to be
-        swapped (its shorter prefix would be bad already). Forbidding `s` right before `t`
+        Two steps of different actors commute when neither writes a state variable the other
+        reads or writes (checker.footprint, from the IR). The sticky violation records and the
+        halted flag are left out: swapping two such steps keeps the final state of a run (the
+        recorded site may differ, its status does not), and a step that faults ends its run, so
+        in a shortest bad run it never needs to be swapped (its shorter prefix would be bad
+        already). Forbidding `s` right before `t`
         therefore keeps every shortest counterexample, in a canonical interleaving.
         """
-        key_of = {x.get_id(): k for k, x in self.flat_cur().items()}
-
-        def ignored(k: str) -> bool:
-            return k.startswith("$viol:") or k.startswith("$halted")
-
-        reads: list[set[str]] = []
-        writes: list[set[str]] = []
+        fps = step_footprints(self.model)
+        reads: list[frozenset[str]] = []
+        writes: list[frozenset[str]] = []
         for st in self.steps:
-            terms: list[z3.ExprRef] = [st.fire, *st.updates.values(), *(c for _, c in st.fails)]
-            reads.append({k for k in _leaf_keys(terms, key_of) if not ignored(k)})
-            writes.append({k for k in st.updates if not ignored(k)})
+            fp = fps[st.actor][self.labels[st.actor].index(st.label)]
+            reads.append(fp.reads)
+            writes.append(fp.writes)
         out: list[tuple[int, ...]] = []
         for t, tst in enumerate(self.steps):
             ok: list[int] = []
@@ -991,7 +998,7 @@ class Encoding:
              signed: bool = True) -> SVal:
         if z3.is_bv_value(idx):
             for k, it in zip(keys, items, strict=True):
-                if z3.is_true(self.is_val(idx, k, signed)):
+                if _is_true(self.is_val(idx, k, signed)):
                     return it
             return items[-1]
         out = items[-1]
@@ -1193,22 +1200,6 @@ class Encoding:
 
 def _flat(name: str, v: SVal) -> list[tuple[str, z3.ExprRef]]:
     return [(f"{name}#{i}", x) for i, x in enumerate(leaves(v))]
-
-
-def _leaf_keys(terms: list[z3.ExprRef], key_of: dict[int, str]) -> set[str]:
-    out: set[str] = set()
-    seen: set[int] = set()
-    todo = list(terms)
-    while todo:
-        x = todo.pop()
-        i = x.get_id()
-        if i in seen:
-            continue
-        seen.add(i)
-        if i in key_of:
-            out.add(key_of[i])
-        todo.extend(x.children())
-    return out
 
 
 def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
