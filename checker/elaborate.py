@@ -1156,7 +1156,7 @@ class Elaborator:
         if len(actors) > MAX_ACTOR_INSTANCES:
             self.diag.error("E150", f"{len(actors)} actor instances (limit "
                             f"{MAX_ACTOR_INSTANCES})", actors[-1].span)
-        props = self.properties()
+        props = self.properties(_reachable_sites(procs, actors))
         expects = self.expects(props)
         self.diag.raise_if_any()
         header = self.program.main.header
@@ -1229,11 +1229,14 @@ class Elaborator:
                                f"initial value of {v.name}")
         scope.names[v.name] = self.new_state_var(f"{inst}.{v.name}", t, init, inst, v.span)
 
-    def properties(self) -> tuple[I.Property, ...]:
+    def properties(self, reachable: set[int]) -> tuple[I.Property, ...]:
         props: list[I.Property] = []
-        used = {s.prop for s in self.sites}
+        used = {s.prop for s in self.sites if s.id in reachable}
+        named = {ex.prop for ex in self.expect_decls if ex.prop is not None}
         for name, pd in self.prop_decls.items():
-            props.append(I.Property(name, I.PropKind.ASSERT, pd.description, None, pd.span))
+            # a library declares every class; a spec reports those it can fail or names
+            if name in used or name in named:
+                props.append(I.Property(name, I.PropKind.ASSERT, pd.description, None, pd.span))
         if "assertion" in used:
             props.append(I.Property("assertion", I.PropKind.ASSERT, "assertions without a "
                                     "property name", None, Span("<builtin>", 0, 0, 0, 0)))
@@ -1477,6 +1480,110 @@ def _has_control(x: object) -> bool:
         case I.Either():
             return any(_has_control(s) for b in x.branches for s in b)
     return False
+
+
+def _reachable_sites(procs: list[I.Proc], actors: list[I.Actor]) -> set[int]:
+    """Check sites in the actors' steps and in the procedures they can call: a library's
+    other checks can never fail in this spec, so their properties are not reported."""
+    by_name = {p.name: p for p in procs}
+    sites: set[int] = set()
+    seen: set[str] = set()
+
+    def ex(e: I.Expr) -> None:
+        match e:
+            case I.IndexRef():
+                if e.site:
+                    sites.add(e.site)
+                ex(e.base)
+                ex(e.index)
+            case I.Coerce():
+                if e.site:
+                    sites.add(e.site)
+                ex(e.operand)
+            case I.FieldRef():
+                ex(e.base)
+            case I.Unary():
+                ex(e.operand)
+            case I.Binary():
+                ex(e.left)
+                ex(e.right)
+            case I.Ite():
+                ex(e.cond)
+                ex(e.then)
+                ex(e.orelse)
+            case I.ListFn():
+                ex(e.list)
+                if e.arg is not None:
+                    ex(e.arg)
+            case I.Quant():
+                ex(e.body)
+            case I.RecordLit():
+                for x in e.values:
+                    ex(x)
+            case I.ListLit():
+                for x in e.items:
+                    ex(x)
+            case I.ArrayFill():
+                ex(e.value)
+            case _:
+                pass
+
+    def st(body: tuple[I.Stmt, ...]) -> None:
+        for s in body:
+            match s:
+                case I.Assign():
+                    ex(s.target)
+                    ex(s.value)
+                case I.If():
+                    ex(s.cond)
+                    st(s.then)
+                    st(s.orelse)
+                case I.For():
+                    st(s.body)
+                case I.Await() | I.Assume():
+                    ex(s.cond)
+                case I.Assert():
+                    sites.add(s.site)
+                    ex(s.cond)
+                case I.Either():
+                    for b in s.branches:
+                        st(b)
+                case I.Choose():
+                    ex(s.target)
+                    if isinstance(s.domain, I.RangeDomain):
+                        ex(s.domain.lo)
+                        ex(s.domain.hi)
+                case I.Call():
+                    for a in s.args:
+                        ex(a)
+                    if s.target is not None:
+                        ex(s.target)
+                    if s.proc not in seen and s.proc in by_name:
+                        seen.add(s.proc)
+                        st(by_name[s.proc].body)
+                case I.Return():
+                    if s.value is not None:
+                        ex(s.value)
+                case I.LocalDecl():
+                    if s.init is not None:
+                        ex(s.init)
+                case I.ListOp():
+                    if s.site:
+                        sites.add(s.site)
+                    ex(s.target)
+                    for opt in (s.arg, s.arg2):
+                        if opt is not None:
+                            ex(opt)
+                case I.Trace():
+                    for a in s.args:
+                        ex(a)
+                case I.Goto():
+                    pass
+
+    for actor in actors:
+        for step in actor.steps:
+            st(step.body)
+    return sites
 
 
 def _walk_stmts(stmts: tuple[A.Stmt, ...]) -> Iterator[A.Stmt]:
