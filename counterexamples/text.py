@@ -70,6 +70,9 @@ def render_text(trace: Trace) -> str:
         tail = call_txt + (": " + note_txt if call_txt and note_txt else
                            "— " + note_txt if note_txt else "")
         lines.append((head + "  " + tail).rstrip() if tail else head.rstrip())
+        # where the step is in the spec, so the reader can follow it in the source
+        lines.append(f"       at {s.loc.file}:{s.loc.line}"
+                     + (f"  | {s.source.strip()}" if s.source else ""))
         for leaf in step_leaves(s, members):
             lines.append(f"       {leaf}")
     v = trace.violation
