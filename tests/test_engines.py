@@ -285,6 +285,7 @@ def _scenario_specs() -> list[Path]:
     return sorted(p for p in SPECS.glob("*.drv"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", _scenario_specs(), ids=lambda p: p.stem)
 def test_engines_agree_on_scenarios(spec: Path) -> None:
     """kind (with its BMC base case) against Spacer, on budgets that keep this test short.
@@ -384,6 +385,7 @@ def _spec(draw: st.DrawFn) -> str:
     ])
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(src=_spec())
 def test_engines_agree_on_generated_specs(tmp_path_factory: pytest.TempPathFactory,

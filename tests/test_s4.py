@@ -12,6 +12,9 @@ from checker.results import Result, Status
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "component_master_devres.drv"
 
+# every variant of S4 by BMC takes minutes; tests/test_explicit.py covers its expect lines fast
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def report() -> SpecReport:

@@ -61,6 +61,7 @@ def trace_of(name: str, variant: str, prop: str) -> Trace:
     return r.trace
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_every_variant_matches_its_expect_lines(name: str) -> None:
     rep = report(name)
@@ -197,6 +198,7 @@ def test_violations_follow_the_kernel_sequence(name: str) -> None:
     CHECKS[name]()
 
 
+@pytest.mark.slow
 def test_cli_checks_every_scenario_and_variant() -> None:
     # the "done when": the whole folder, every variant, every result as expected
     proc = subprocess.run(
