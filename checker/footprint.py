@@ -121,9 +121,9 @@ class _Walker:
                         r.update(_expr_vars(s.init))
                 case I.ListOp():
                     self.lvalue(s.target, r, w)
-                    for a in (s.arg, s.arg2):
-                        if a is not None:
-                            r.update(_expr_vars(a))
+                    for opt in (s.arg, s.arg2):
+                        if opt is not None:
+                            r.update(_expr_vars(opt))
                 case I.Trace():
                     for a in s.args:
                         r.update(_expr_vars(a))
