@@ -558,11 +558,17 @@ def _sigterm_as_interrupt() -> None:
     signal.set_wakeup_fd(w, warn_on_full_buffer=False)
 
     def watch() -> None:
+        import time
+
         import z3
 
         while data := os.read(r, 64):
             if signal.SIGTERM in data or signal.SIGINT in data:
-                z3.main_ctx().interrupt()
+                # a search may start just after one interrupt: keep cancelling until the main
+                # thread has taken the interrupt path and the process ends
+                while True:
+                    z3.main_ctx().interrupt()
+                    time.sleep(0.1)
 
     threading.Thread(target=watch, name="drvmc-signals", daemon=True).start()
 
