@@ -1490,95 +1490,22 @@ def _reachable_sites(procs: list[I.Proc], actors: list[I.Actor]) -> set[int]:
     seen: set[str] = set()
 
     def ex(e: I.Expr) -> None:
-        match e:
-            case I.IndexRef():
-                if e.site:
-                    sites.add(e.site)
-                ex(e.base)
-                ex(e.index)
-            case I.Coerce():
-                if e.site:
-                    sites.add(e.site)
-                ex(e.operand)
-            case I.FieldRef():
-                ex(e.base)
-            case I.Unary():
-                ex(e.operand)
-            case I.Binary():
-                ex(e.left)
-                ex(e.right)
-            case I.Ite():
-                ex(e.cond)
-                ex(e.then)
-                ex(e.orelse)
-            case I.ListFn():
-                ex(e.list)
-                if e.arg is not None:
-                    ex(e.arg)
-            case I.Quant():
-                ex(e.body)
-            case I.RecordLit():
-                for x in e.values:
-                    ex(x)
-            case I.ListLit():
-                for x in e.items:
-                    ex(x)
-            case I.ArrayFill():
-                ex(e.value)
-            case _:
-                pass
+        if isinstance(e, I.IndexRef | I.Coerce) and e.site:
+            sites.add(e.site)
+        for c in I.expr_children(e):
+            ex(c)
 
     def st(body: tuple[I.Stmt, ...]) -> None:
         for s in body:
-            match s:
-                case I.Assign():
-                    ex(s.target)
-                    ex(s.value)
-                case I.If():
-                    ex(s.cond)
-                    st(s.then)
-                    st(s.orelse)
-                case I.For():
-                    st(s.body)
-                case I.Await() | I.Assume():
-                    ex(s.cond)
-                case I.Assert():
-                    sites.add(s.site)
-                    ex(s.cond)
-                case I.Either():
-                    for b in s.branches:
-                        st(b)
-                case I.Choose():
-                    ex(s.target)
-                    if isinstance(s.domain, I.RangeDomain):
-                        ex(s.domain.lo)
-                        ex(s.domain.hi)
-                case I.Call():
-                    for a in s.args:
-                        ex(a)
-                    if s.target is not None:
-                        ex(s.target)
-                    if s.proc not in seen and s.proc in by_name:
-                        seen.add(s.proc)
-                        st(by_name[s.proc].body)
-                case I.Return():
-                    if s.value is not None:
-                        ex(s.value)
-                case I.LocalDecl():
-                    if s.init is not None:
-                        ex(s.init)
-                case I.ListOp():
-                    if s.site:
-                        sites.add(s.site)
-                    ex(s.target)
-                    for opt in (s.arg, s.arg2):
-                        if opt is not None:
-                            ex(opt)
-                case I.Trace():
-                    for a in s.args:
-                        ex(a)
-                case I.Goto():
-                    pass
+            if isinstance(s, I.Assert | I.ListOp) and s.site:
+                sites.add(s.site)
+            for e in I.stmt_exprs(s):
+                ex(e)
+            if isinstance(s, I.Call) and s.proc not in seen and s.proc in by_name:
+                seen.add(s.proc)
+                st(by_name[s.proc].body)
+            for b in I.stmt_bodies(s):
+                st(b)
 
     for actor in actors:
         for step in actor.steps:

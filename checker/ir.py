@@ -569,3 +569,82 @@ class Model:
             if v.name == name:
                 return v
         raise KeyError(name)
+
+
+# ---- traversal ----
+
+
+def expr_children(e: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of e, one level down."""
+    match e:
+        case FieldRef():
+            return (e.base,)
+        case IndexRef():
+            return (e.base, e.index)
+        case Unary() | Coerce():
+            return (e.operand,)
+        case Binary():
+            return (e.left, e.right)
+        case Ite():
+            return (e.cond, e.then, e.orelse)
+        case ListFn():
+            return (e.list,) if e.arg is None else (e.list, e.arg)
+        case Quant():
+            return (e.body,)
+        case RecordLit():
+            return e.values
+        case ListLit():
+            return e.items
+        case ArrayFill():
+            return (e.value,)
+        case _:
+            return ()
+
+
+def stmt_exprs(s: Stmt) -> tuple[Expr, ...]:
+    """The expressions a statement evaluates itself (targets included, nested bodies not)."""
+    match s:
+        case Assign():
+            return (s.target, s.value)
+        case If():
+            return (s.cond,)
+        case Await() | Assume() | Assert():
+            return (s.cond,)
+        case Choose():
+            rng = (s.domain.lo, s.domain.hi) if isinstance(s.domain, RangeDomain) else ()
+            return (s.target, *rng)
+        case Call():
+            return s.args if s.target is None else (*s.args, s.target)
+        case Return():
+            return () if s.value is None else (s.value,)
+        case LocalDecl():
+            return () if s.init is None else (s.init,)
+        case ListOp():
+            return (s.target, *(a for a in (s.arg, s.arg2) if a is not None))
+        case Trace():
+            return s.args
+        case _:
+            return ()
+
+
+def stmt_target(s: Stmt) -> Expr | None:
+    """What a statement writes, if it writes state."""
+    match s:
+        case Assign() | Choose() | ListOp():
+            return s.target
+        case Call():
+            return s.target
+        case _:
+            return None
+
+
+def stmt_bodies(s: Stmt) -> tuple[tuple[Stmt, ...], ...]:
+    match s:
+        case If():
+            return (s.then, s.orelse)
+        case For():
+            return (s.body,)
+        case Either():
+            return s.branches
+        case _:
+            return ()
