@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,40 +54,43 @@ class SpecReport:
     seconds: float = 0.0
 
 
-Engine = Callable[[I.Model, Encoding, list[I.Property], CheckOptions, Progress | None],
+# The encoding is built on demand: the explicit engine never needs it, and building it is most of
+# the cost of a small scenario.
+EncodingFactory = Callable[[], Encoding]
+Engine = Callable[[I.Model, EncodingFactory, list[I.Property], CheckOptions, Progress | None],
                   list[Result]]
 
 
-def _bmc_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+def _bmc_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], opts: CheckOptions,
                 progress: Progress | None) -> list[Result]:
-    return run_bmc(model, enc, props, BmcOptions(opts.depth, opts.timeout_s,
+    return run_bmc(model, enc(), props, BmcOptions(opts.depth, opts.timeout_s,
                                                  memory_mb=opts.memory_mb), progress)
 
 
-def _explicit_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
-                     progress: Progress | None) -> list[Result]:
+def _explicit_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property],
+                     opts: CheckOptions, progress: Progress | None) -> list[Result]:
     return run_explicit(model, props, ExplicitOptions(opts.depth), progress)
 
 
-def _kind_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+def _kind_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], opts: CheckOptions,
                  progress: Progress | None) -> list[Result]:
     from checker.kind import KindOptions, run_kind
 
-    return run_kind(model, enc, props, KindOptions(opts.depth, opts.timeout_s), progress)
+    return run_kind(model, enc(), props, KindOptions(opts.depth, opts.timeout_s), progress)
 
 
-def _pdr_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+def _pdr_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], opts: CheckOptions,
                 progress: Progress | None) -> list[Result]:
     from checker.pdr import PdrOptions, run_pdr
 
-    return run_pdr(model, enc, props, PdrOptions(opts.timeout_s, opts.depth), progress)
+    return run_pdr(model, enc(), props, PdrOptions(opts.timeout_s, opts.depth), progress)
 
 
-def _auto_engine(model: I.Model, enc: Encoding, props: list[I.Property], opts: CheckOptions,
+def _auto_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], opts: CheckOptions,
                  progress: Progress | None) -> list[Result]:
     from checker.portfolio import AutoOptions, run_auto
 
-    return run_auto(model, enc, props, AutoOptions(opts.depth, opts.timeout_s), progress)
+    return run_auto(model, enc(), props, AutoOptions(opts.depth, opts.timeout_s), progress)
 
 
 ENGINES: dict[str, Engine] = {"bmc": _bmc_engine, "kind": _kind_engine, "pdr": _pdr_engine,
@@ -144,8 +148,7 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
                  if (not opts.properties or p.name in opts.properties)
                  and (opts.deadlock or p.kind is not I.PropKind.DEADLOCK)]
         try:
-            enc = Encoding(m)
-            raw = engine(m, enc, props, opts, progress)
+            raw = engine(m, functools.partial(Encoding, m), props, opts, progress)
         except (KeyboardInterrupt, Interrupted) as e:
             # Ctrl-C/SIGTERM: report what is known (this variant's partial results, the variants
             # done before it), then stop.
