@@ -451,37 +451,55 @@ def parse(spec: Annotated[Path, typer.Argument(help="spec file")]) -> None:
 
 class ExportTarget(StrEnum):
     promela = "promela"
+    tla = "tla"
 
 
 @app.command()
 def export(
     spec: Annotated[Path, typer.Argument(help="spec file")],
     to: Annotated[ExportTarget, typer.Option("--to", help="target language")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write (for tla: "
+                                         "FILE.tla, and FILE.cfg beside it)")],
     variant: Annotated[str, typer.Option("--variant", "-v", help="variant")] = "original",
     prop: Annotated[str | None, typer.Option(
-        "--property", "-p", help="the one property SPIN checks (default: the number in "
-        "$DRVMC_PROPERTY when pan runs; the header lists them)")] = None,
+        "--property", "-p", help="the one property checked (promela: default the number in "
+        "$DRVMC_PROPERTY when pan runs, the header lists them; tla: default every property is "
+        "an INVARIANT of the .cfg)")] = None,
 ) -> None:
-    """Write one variant of a spec as a model for another checker (SPIN)."""
+    """Write one variant of a spec as a model for another checker (SPIN, TLC)."""
     from checker.elaborate import elaborate, variant_names
     from checker.errors import UsageError
     from checker.fileio import write_text_atomic
     from checker.loader import load_program
     from translators.promela import export_promela
+    from translators.tla import export_tla, is_module_name
 
+    unsupported: dict[str, str] = {}
     try:
+        if to is ExportTarget.tla and not is_module_name(output.stem):
+            # TLC wants the module named after its file
+            raise UsageError(f"{output}: '{output.stem}' is not a TLA+ module name (letters, "
+                             "digits and '_', with a letter, not a keyword): rename the output")
+        if to is ExportTarget.tla and output.suffix != ".tla":
+            raise UsageError(f"{output}: a TLA+ module must be written to a .tla file")
         program = load_program(spec)
         if variant not in variant_names(program):
             raise UsageError(f"{spec}: no variant '{variant}' "
                              f"(variants: {', '.join(variant_names(program))})")
         model = elaborate(program, variant)
-        ex = export_promela(model, only=prop)
-        write_text_atomic(output, ex.text)
+        if to is ExportTarget.tla:
+            tx = export_tla(model, module=output.stem, only=prop)
+            write_text_atomic(output, tx.text)
+            write_text_atomic(output.with_suffix(".cfg"), tx.cfg)
+            unsupported = tx.unsupported
+        else:
+            ex = export_promela(model, only=prop)
+            write_text_atomic(output, ex.text)
+            unsupported = ex.unsupported
     except DrvmcError as e:
         _print_error(e)
         raise typer.Exit(e.exit_code) from None
-    for name, why in ex.unsupported.items():
+    for name, why in unsupported.items():
         _err(f"drvmc: warning: {name} is not checked by this export: {why}")
 
 

