@@ -116,8 +116,12 @@ class _Names:
 
 
 def _p(x: str) -> str:
-    """`x` as an operand: atoms stay, anything else is parenthesised."""
-    if _ATOM.fullmatch(x) or (x.startswith("(") and _balanced_outer(x)):
+    """`x` as an operand: atoms, applications `Op(...)` and parenthesised text stay, anything
+    else is parenthesised."""
+    if _ATOM.fullmatch(x):
+        return x
+    m = re.match(r"[A-Za-z_][A-Za-z0-9_]*(?=\()", x)
+    if (x.startswith("(") or m) and _balanced_outer(x[m.end():] if m else x):
         return x
     return f"({x})"
 
