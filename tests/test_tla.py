@@ -10,8 +10,8 @@ gathers the corner cases of the semantics the seed scenarios do not reach.
 
 TLC costs a JVM start (1.5-3 s on this 2-core machine) per run: the default suite checks the first
 variant of every scenario, both variants of the corner cases, five generated specs and the
-exported .cfg as a user runs it twice;
-the other variants and 25 more generated specs run with DRVMC_SLOW_TESTS=1.
+exported .cfg as a user runs it twice; the other variants and 30 more generated specs (random
+ones, not derandomised) run with DRVMC_SLOW_TESTS=1.
 The export text itself is compared whole with tests/golden/tla/ (regenerate after an intended
 change with `UPDATE_GOLDEN=1 python3 -m pytest tests/test_tla.py` and review the diff).
 """
