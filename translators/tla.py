@@ -842,8 +842,9 @@ class _Exporter:
                f"(* drvmc export of spec {_comment(m.spec)} ({_comment(m.file)}), "
                f"variant {_comment(m.variant)}.",
                f"   {_comment(m.description)}",
-               "   Run: java -cp tla2tools.jar tlc2.TLC -deadlock -workers 1 "
+               "   Run: java -Xss256m -cp tla2tools.jar tlc2.TLC -deadlock -workers 1 "
                f"-config {self.module}.cfg {self.module}.tla",
+               "   (-Xss: TLC evaluates each step's LET chain recursively)",
                "   Each drvmc property is one INVARIANT of the .cfg; a `reachable` target is",
                "   reached when TLC reports its Unreached_ invariant violated (the trace is the",
                "   witness). Integers are "

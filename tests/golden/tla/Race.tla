@@ -1,7 +1,8 @@
 ---- MODULE Race ----
 (* drvmc export of spec toy (tests/engines/race.drv), variant original.
    a resource used after its release
-   Run: java -cp tla2tools.jar tlc2.TLC -deadlock -workers 1 -config Race.cfg Race.tla
+   Run: java -Xss256m -cp tla2tools.jar tlc2.TLC -deadlock -workers 1 -config Race.cfg Race.tla
+   (-Xss: TLC evaluates each step's LET chain recursively)
    Each drvmc property is one INVARIANT of the .cfg; a `reachable` target is
    reached when TLC reports its Unreached_ invariant violated (the trace is the
    witness). Integers are 4-bit two's complement; enum values are strings, null is "null". *)

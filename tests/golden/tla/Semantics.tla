@@ -1,7 +1,8 @@
 ---- MODULE Semantics ----
 (* drvmc export of spec semantics (tests/engines/semantics.drv), variant original.
    engine corner cases: faults halt, asserts stick, late awaits and assumes
-   Run: java -cp tla2tools.jar tlc2.TLC -deadlock -workers 1 -config Semantics.cfg Semantics.tla
+   Run: java -Xss256m -cp tla2tools.jar tlc2.TLC -deadlock -workers 1 -config Semantics.cfg Semantics.tla
+   (-Xss: TLC evaluates each step's LET chain recursively)
    Each drvmc property is one INVARIANT of the .cfg; a `reachable` target is
    reached when TLC reports its Unreached_ invariant violated (the trace is the
    witness). Integers are 5-bit two's complement; enum values are strings, null is "null". *)
