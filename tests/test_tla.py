@@ -133,13 +133,19 @@ def test_tlc_agrees_on_more_generated_specs(tmp_path_factory: pytest.TempPathFac
 
 @needs_tlc
 def test_exported_cfg_reports_the_violation_and_its_trace(tmp_path: Path) -> None:
-    model = elaborate(load_program(OWN[0]), "original")  # race.drv
-    ex = export_tla(model, "Race")
+    """S4: the .cfg leaves the `reachable` targets commented out, so TLC's first error is the
+    bug (a witness found earlier would stop it), with a shortest trace of drvmc's steps."""
+    model = elaborate(load_program(ROOT / "specs" / "component_master_devres.drv"), "original")
+    ex = export_tla(model, "S4")
+    assert "\\* INVARIANT Unreached_audio_master_bound" in ex.cfg.splitlines()
     r = run_tlc_cfg(ex, tmp_path)
-    assert (r.invariant, r.prop, r.length) == ("Safe_use_after_release", "use_after_release", 3)
-    # the trace is the IR's: one TLA+ action per step, named after the actor and its label
-    assert "<probe_map line" in r.output and "<unbind_del line" in r.output
-    assert "<probe_run line" in r.output
+    mine = {x.prop: x for x in run_explicit(model, list(model.properties),
+                                            ExplicitOptions(depth=1000))}
+    assert r.prop is not None and r.invariant == ex.invariants[r.prop]
+    assert mine[r.prop].status is Status.VIOLATED and mine[r.prop].depth == r.length
+    assert r.length == min(x.depth for x in mine.values() if x.status is Status.VIOLATED)
+    # one TLA+ action per drvmc step, named after the actor and its label
+    assert "<hda_probe_" in r.output and "<i915_unbind_" in r.output
 
 
 @needs_tlc
@@ -220,6 +226,14 @@ def test_cli_export_tla_one_property(tmp_path: Path) -> None:
     cfg = out.with_suffix(".cfg").read_text(encoding="utf-8")
     assert [ln for ln in cfg.splitlines() if ln.startswith("INVARIANT")] == \
         ["INVARIANT NoDeadlock"]
+    # a `reachable` target selected: its invariant is checked (no longer commented out)
+    sem = ROOT / "tests" / "engines" / "semantics.drv"
+    r = CliRunner().invoke(app, ["export", str(sem), "--to", "tla", "-o", str(out),
+                                 "-p", "both_done"])
+    assert r.exit_code == 0, r.output
+    cfg = out.with_suffix(".cfg").read_text(encoding="utf-8")
+    assert [ln for ln in cfg.splitlines() if "INVARIANT " in ln and "TLC checks" not in ln] \
+        == ["INVARIANT Unreached_both_done"]
 
 
 @pytest.mark.parametrize("name", ["race-1.tla", "Init.tla", "race.txt"])

