@@ -51,6 +51,33 @@ class SList:
 SVal: TypeAlias = "z3.ExprRef | SRec | SArr | SList"
 
 
+# A place inside a value, as the accessors leading to it from its root: reads and writes follow
+# the path and touch only the leaves it addresses, instead of reading whole records or arrays
+# through symbolic indices (an If per leaf of every element) and writing them back.
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Index:
+    # a symbolic index: item k is addressed where conds[k]; a constant one: only item `pos`
+    # (None: no item, where a read sees the last item and a write changes nothing)
+    conds: tuple[z3.BoolRef, ...] | None
+    pos: int | None = None
+
+
+class _Len:
+    pass
+
+
+_LEN = _Len()
+
+_Acc: TypeAlias = "_Field | _Index | _Len"
+
+
 def leaves(v: SVal) -> Iterator[z3.ExprRef]:
     match v:
         case SRec():
@@ -72,86 +99,158 @@ def sbits(v: int) -> int:
     return (v.bit_length() if v >= 0 else (-v - 1).bit_length()) + 1
 
 
+# The encoder builds hundreds of thousands of terms; z3.py's generic constructors (If, And, ==,
+# size()) spend most of their time on casts, sort checks and intermediate wrapper objects. The
+# helpers below call the C API directly on operands whose sorts are already aligned and wrap
+# each result once, in the class z3.py itself would give it.
+
+
+def _width(x: z3.BitVecRef) -> int:
+    c = x.ctx.ctx
+    return int(z3.Z3_get_bv_sort_size(c, z3.Z3_get_sort(c, x.ast)))
+
+
+def _num(v: int, w: int, ctx: z3.Context) -> z3.BitVecNumRef:
+    c = ctx.ctx
+    return z3.BitVecNumRef(z3.Z3_mk_numeral(c, str(v), z3.Z3_mk_bv_sort(c, w)), ctx)
+
+
+def _is_num(x: z3.ExprRef) -> bool:
+    return isinstance(x, z3.BitVecRef) and bool(z3.Z3_is_numeral_ast(x.ctx.ctx, x.ast))
+
+
+def _signed_value(x: z3.BitVecRef) -> int:
+    v = int(z3.Z3_get_numeral_string(x.ctx.ctx, x.ast))
+    w = _width(x)
+    return v - (1 << w) if v >> (w - 1) else v
+
+
+def _bool(ast: z3.Ast, ctx: z3.Context) -> z3.BoolRef:
+    return z3.BoolRef(ast, ctx)
+
+
+def _true(ctx: z3.Context) -> z3.BoolRef:
+    return z3.BoolRef(z3.Z3_mk_true(ctx.ctx), ctx)
+
+
+def _false(ctx: z3.Context) -> z3.BoolRef:
+    return z3.BoolRef(z3.Z3_mk_false(ctx.ctx), ctx)
+
+
+def _ite(c: z3.BoolRef, a: z3.ExprRef, b: z3.ExprRef) -> z3.ExprRef:
+    """If(c, a, b) for a and b of one sort."""
+    ctx = a.ctx
+    r = z3.Z3_mk_ite(ctx.ctx, c.ast, a.ast, b.ast)
+    return z3.BoolRef(r, ctx) if isinstance(a, z3.BoolRef) else z3.BitVecRef(r, ctx)
+
+
+def _eq(a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
+    """a == b for a and b of one sort."""
+    ctx = a.ctx
+    return z3.BoolRef(z3.Z3_mk_eq(ctx.ctx, a.ast, b.ast), ctx)
+
+
 def fit(x: z3.ExprRef, w: int) -> z3.ExprRef:
     """Resize a signed bit-vector (sign-extend or cut); other sorts are returned as they are."""
     if not isinstance(x, z3.BitVecRef):
         return x
-    cur = x.size()
+    cur = _width(x)
     if cur == w:
         return x
+    ctx = x.ctx
     if cur < w:
-        return z3.SignExt(w - cur, x)
-    return z3.Extract(w - 1, 0, x)
+        return z3.BitVecRef(z3.Z3_mk_sign_ext(ctx.ctx, w - cur, x.ast), ctx)
+    return z3.BitVecRef(z3.Z3_mk_extract(ctx.ctx, w - 1, 0, x.ast), ctx)
 
 
 def icmp(op: str, x: z3.BitVecRef, y: z3.BitVecRef | int) -> z3.BoolRef:
     """A signed comparison at a width that holds both sides: a Python int is never truncated."""
+    ctx = x.ctx
     if isinstance(y, int):
-        w = max(x.size(), sbits(y))
-        a, b = fit(x, w), z3.BitVecVal(y, w)
+        w = max(_width(x), sbits(y))
+        a, b = fit(x, w), _num(y, w, ctx)
     else:
-        w = max(x.size(), y.size())
+        w = max(_width(x), _width(y))
         a, b = fit(x, w), fit(y, w)
-    assert isinstance(a, z3.BitVecRef)
     match op:
         case "==":
-            return a == b
+            return _eq(a, b)
         case "!=":
-            return a != b
+            return _bool(z3.Z3_mk_distinct(ctx.ctx, 2, _ast_array([a, b])), ctx)
         case "<":
-            return a < b
+            return _bool(z3.Z3_mk_bvslt(ctx.ctx, a.ast, b.ast), ctx)
         case "<=":
-            return a <= b
+            return _bool(z3.Z3_mk_bvsle(ctx.ctx, a.ast, b.ast), ctx)
         case ">":
-            return a > b
+            return _bool(z3.Z3_mk_bvsgt(ctx.ctx, a.ast, b.ast), ctx)
         case ">=":
-            return a >= b
+            return _bool(z3.Z3_mk_bvsge(ctx.ctx, a.ast, b.ast), ctx)
     raise EngineError(f"comparison {op}")
 
 
+def _ast_array(xs: Sequence[z3.ExprRef]) -> z3.Ast:
+    arr = (z3.Ast * len(xs))()
+    for i, x in enumerate(xs):
+        arr[i] = x.ast
+    return arr
+
+
 def _align(a: z3.ExprRef, b: z3.ExprRef) -> tuple[z3.ExprRef, z3.ExprRef]:
-    if isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef) and a.size() != b.size():
-        w = max(a.size(), b.size())
-        return fit(a, w), fit(b, w)
+    if isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef):
+        wa, wb = _width(a), _width(b)
+        if wa != wb:
+            w = max(wa, wb)
+            return fit(a, w), fit(b, w)
     return a, b
 
 
 def _is_true(x: z3.BoolRef) -> bool:
     """x is the constant true (one C call; z3.is_true makes several and builds objects)."""
-    return bool(z3.Z3_get_bool_value(x.ctx_ref(), x.as_ast()) == z3.Z3_L_TRUE)
+    return bool(z3.Z3_get_bool_value(x.ctx.ctx, x.ast) == z3.Z3_L_TRUE)
 
 
 def _is_false(x: z3.BoolRef) -> bool:
-    return bool(z3.Z3_get_bool_value(x.ctx_ref(), x.as_ast()) == z3.Z3_L_FALSE)
+    return bool(z3.Z3_get_bool_value(x.ctx.ctx, x.ast) == z3.Z3_L_FALSE)
 
 
 def _same(a: z3.ExprRef, b: z3.ExprRef) -> bool:
-    return a is b or a.eq(b)
+    # terms are hash-consed: one term, one address
+    return a is b or bool(a.ast.value == b.ast.value)
 
 
 def sel(c: z3.BoolRef, a: SVal, b: SVal) -> SVal:
     """if c then a else b, structurally, keeping shared parts shared."""
-    if _is_true(c):
+    v = z3.Z3_get_bool_value(c.ctx.ctx, c.ast)
+    if v == z3.Z3_L_TRUE:
         return a
-    if _is_false(c):
+    if v == z3.Z3_L_FALSE:
         return b
+    return _sel(c, a, b)
+
+
+def _sel(c: z3.BoolRef, a: SVal, b: SVal) -> SVal:
+    if a is b:
+        return a
     match a, b:
         case SRec(), SRec():
-            return SRec(tuple((n, sel(c, x, y)) for (n, x), (_, y) in zip(a.fields, b.fields,
-                                                                         strict=True)))
+            return SRec(tuple((n, _sel(c, x, y)) for (n, x), (_, y) in zip(a.fields, b.fields,
+                                                                          strict=True)))
         case SArr(), SArr():
-            return SArr(tuple(sel(c, x, y) for x, y in zip(a.items, b.items, strict=True)))
+            return SArr(tuple(_sel(c, x, y) for x, y in zip(a.items, b.items, strict=True)))
         case SList(), SList():
-            length = sel(c, a.length, b.length)
+            length = _sel(c, a.length, b.length)
             assert isinstance(length, z3.BitVecRef)
-            return SList(length, tuple(sel(c, x, y) for x, y in zip(a.items, b.items,
-                                                                     strict=True)))
+            return SList(length, tuple(_sel(c, x, y) for x, y in zip(a.items, b.items,
+                                                                      strict=True)))
         case _:
             assert isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef)
-            if _same(a, b):
+            if a.ast.value == b.ast.value:
                 return a
-            a, b = _align(a, b)
-            return z3.If(c, a, b)
+            ctx = a.ctx
+            r = ctx.ctx
+            if z3.Z3_get_sort(r, a.ast).value != z3.Z3_get_sort(r, b.ast).value:
+                a, b = _align(a, b)
+            return _ite(c, a, b)
 
 
 def equal(a: SVal, b: SVal) -> z3.BoolRef:
@@ -168,39 +267,56 @@ def equal(a: SVal, b: SVal) -> z3.BoolRef:
         case _:
             assert isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef)
             if _same(a, b):
-                return z3.BoolVal(True)
-            if z3.is_bv_value(a) and z3.is_bv_value(b):
+                return _true(a.ctx)
+            if _is_num(a) and _is_num(b):
                 # distinct constants: fold, so that branches on static facts (`dev == gpu` with
                 # a constant dev) are pruned while encoding instead of encoded both ways
-                return z3.BoolVal(a.as_signed_long() == b.as_signed_long())
+                same = _signed_value(a) == _signed_value(b)
+                return _true(a.ctx) if same else _false(a.ctx)
             a, b = _align(a, b)
-            return a == b
+            return _eq(a, b)
 
 
 def _and(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
-    ys = [x for x in xs if not _is_true(x)]
-    if any(_is_false(x) for x in ys):
-        return z3.BoolVal(False)
+    ys = []
+    for x in xs:
+        v = z3.Z3_get_bool_value(x.ctx.ctx, x.ast)
+        if v == z3.Z3_L_FALSE:
+            return _false(x.ctx)
+        if v != z3.Z3_L_TRUE:
+            ys.append(x)
     if not ys:
         return z3.BoolVal(True)
-    return ys[0] if len(ys) == 1 else z3.And(*ys)
+    if len(ys) == 1:
+        return ys[0]
+    ctx = ys[0].ctx
+    return z3.BoolRef(z3.Z3_mk_and(ctx.ctx, len(ys), _ast_array(ys)), ctx)
 
 
 def _or(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
-    ys = [x for x in xs if not _is_false(x)]
-    if any(_is_true(x) for x in ys):
-        return z3.BoolVal(True)
+    ys = []
+    for x in xs:
+        v = z3.Z3_get_bool_value(x.ctx.ctx, x.ast)
+        if v == z3.Z3_L_TRUE:
+            return _true(x.ctx)
+        if v != z3.Z3_L_FALSE:
+            ys.append(x)
     if not ys:
         return z3.BoolVal(False)
-    return ys[0] if len(ys) == 1 else z3.Or(*ys)
+    if len(ys) == 1:
+        return ys[0]
+    ctx = ys[0].ctx
+    return z3.BoolRef(z3.Z3_mk_or(ctx.ctx, len(ys), _ast_array(ys)), ctx)
 
 
 def _not(x: z3.BoolRef) -> z3.BoolRef:
-    if _is_true(x):
-        return z3.BoolVal(False)
-    if _is_false(x):
-        return z3.BoolVal(True)
-    return z3.Not(x)
+    ctx = x.ctx
+    v = z3.Z3_get_bool_value(ctx.ctx, x.ast)
+    if v == z3.Z3_L_TRUE:
+        return _false(ctx)
+    if v == z3.Z3_L_FALSE:
+        return _true(ctx)
+    return z3.BoolRef(z3.Z3_mk_not(ctx.ctx, x.ast), ctx)
 
 
 # ---------------------------------------------------------------------- widths
@@ -376,6 +492,8 @@ class _Exec:
         self.choices: list[z3.ExprRef] = []
         self.depth = 0
         self._fresh = itertools.count()
+        # guard() is asked for far more often than path, ret or fault change
+        self._guard: tuple[z3.BoolRef, z3.BoolRef, z3.BoolRef, z3.BoolRef] | None = None
 
     # -- guard --
     @property
@@ -383,7 +501,13 @@ class _Exec:
         return self.frames[-1]
 
     def guard(self) -> z3.BoolRef:
-        return _and([self.path, _not(self.frame.ret), _not(self.fault)])
+        path, ret, fault = self.path, self.frames[-1].ret, self.fault
+        c = self._guard
+        if c is not None and c[0] is path and c[1] is ret and c[2] is fault:
+            return c[3]
+        g = _and([path, _not(ret), _not(fault)])
+        self._guard = (path, ret, fault, g)
+        return g
 
     def fresh(self, t: I.Type, what: str) -> SVal:
         v = self.enc.fresh(t, f"{self.tag}!{what}{next(self._fresh)}")
@@ -411,15 +535,9 @@ class _Exec:
                     if e.name in fr.temps:
                         return fr.temps[e.name]
                 raise EngineError(f"unbound temporary {e.name}")
-            case I.FieldRef():
-                base = self.eval(e.base)
-                assert isinstance(base, SRec)
-                return base.get(e.name)
-            case I.IndexRef():
-                base = self.eval(e.base)
-                idx = self.eval(e.index)
-                assert isinstance(idx, z3.BitVecRef)
-                return self.read_index(e, base, idx)
+            case I.FieldRef() | I.IndexRef():
+                root, path = self.resolve(e)
+                return enc.get(root, path)
             case I.Unary():
                 v = self.eval(e.operand)
                 if e.op is I.UnaryOp.NOT:
@@ -442,7 +560,7 @@ class _Exec:
                     if isinstance(tt, I.IntType):
                         self.check(e.site, z3.Or(icmp("<", v, tt.lo), icmp(">", v, tt.hi)))
                     elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
-                        self.check(e.site, v == enc.null(tt))
+                        self.check(e.site, _eq(v, enc.null(tt)))
                 return enc.fit_t(v, tt)
             case I.ListFn():
                 lst = self.eval(e.list)
@@ -471,20 +589,36 @@ class _Exec:
                 v = enc.fit_t(self.eval(e.value), e.type.elem)
                 return SArr(tuple(v for _ in I.index_values(e.type.index)))
 
-    def read_index(self, e: I.IndexRef, base: SVal, idx: z3.BitVecRef) -> SVal:
+    def resolve(self, e: I.Expr) -> tuple[SVal, tuple[_Acc, ...]]:
+        """The root value and the path of a field/index chain, making the null and bounds checks
+        of its indices in the order a read makes them: base first, then index, then its check."""
         enc = self.enc
-        bt = e.base.type
-        if isinstance(bt, I.ArrayType):
-            assert isinstance(base, SArr)
-            keys = I.index_values(bt.index)
-            if isinstance(bt.index, I.EnumType):
-                self.check(e.site, idx == enc.null(bt.index))
-            else:
-                self.check(e.site, z3.Or(icmp("<", idx, keys[0]), icmp(">", idx, keys[-1])))
-            return enc.pick(idx, keys, base.items, signed=isinstance(bt.index, I.IntType))
-        assert isinstance(base, SList)
-        self.check(e.site, z3.Or(icmp("<", idx, 0), icmp(">=", idx, base.length)))
-        return enc.pick(idx, tuple(range(len(base.items))), base.items)
+        match e:
+            case I.FieldRef():
+                root, path = self.resolve(e.base)
+                return root, (*path, _Field(e.name))
+            case I.IndexRef():
+                root, path = self.resolve(e.base)
+                idx = self.eval(e.index)
+                assert isinstance(idx, z3.BitVecRef)
+                bt = e.base.type
+                if isinstance(bt, I.ArrayType):
+                    keys = I.index_values(bt.index)
+                    if e.site:
+                        if isinstance(bt.index, I.EnumType):
+                            self.check(e.site, _eq(idx, enc.null(bt.index)))
+                        else:
+                            self.check(e.site, _or([icmp("<", idx, keys[0]),
+                                                    icmp(">", idx, keys[-1])]))
+                    return root, (*path, enc.index(idx, keys, isinstance(bt.index, I.IntType)))
+                assert isinstance(bt, I.ListType)
+                if e.site:
+                    length = enc.get(root, (*path, _LEN))
+                    assert isinstance(length, z3.BitVecRef)
+                    self.check(e.site, _or([icmp("<", idx, 0), icmp(">=", idx, length)]))
+                return root, (*path, enc.index(idx, range(bt.cap)))
+            case _:
+                return self.eval(e), ()
 
     def eval_under(self, cond: z3.BoolRef, e: I.Expr) -> SVal:
         """Evaluate e where cond holds: its run-time checks (null, bounds) count only there, as
@@ -555,41 +689,27 @@ class _Exec:
         if _is_false(g):
             return
         value = self.enc.fit_t(value, lv.type)
-        match lv:
-            case I.VarRef():
-                if lv.scope is I.Scope.STATE:
-                    self.state[lv.name] = sel(g, value, self.state[lv.name])
-                    return
-                for fr in reversed(self.frames):
-                    if lv.name in fr.temps:
-                        fr.temps[lv.name] = sel(g, value, fr.temps[lv.name])
-                        return
-                raise EngineError(f"unbound temporary {lv.name}")
-            case I.FieldRef():
-                base = self.eval(lv.base)
-                assert isinstance(base, SRec)
-                self.write(lv.base, base.replace(lv.name, value))
-            case I.IndexRef():
-                base = self.eval(lv.base)
-                idx = self.eval(lv.index)
-                assert isinstance(idx, z3.BitVecRef)
-                self.read_index(lv, base, idx)  # the same null/bounds check as a read
-                if self.fault_now():
-                    return
-                if isinstance(base, SArr):
-                    assert isinstance(lv.base.type, I.ArrayType)
-                    keys = I.index_values(lv.base.type.index)
-                    signed = isinstance(lv.base.type.index, I.IntType)
-                    new_items = tuple(sel(self.enc.is_val(idx, k, signed), value, old)
-                                      for k, old in zip(keys, base.items, strict=True))
-                    self.write(lv.base, SArr(new_items))
-                else:
-                    assert isinstance(base, SList)
-                    new_items = tuple(sel(self.enc.is_val(idx, k), value, old)
-                                      for k, old in enumerate(base.items))
-                    self.write(lv.base, SList(base.length, new_items))
-            case _:
+        if not isinstance(lv, I.VarRef):
+            if not isinstance(lv, I.FieldRef | I.IndexRef):
                 raise EngineError("bad assignment target")
+            root, path = self.resolve(lv)  # the same null/bounds checks as a read
+            g = self.guard()
+            if _is_false(g):
+                return
+            value = self.enc.put(root, path, g, value)
+            while not isinstance(lv, I.VarRef):
+                if not isinstance(lv, I.FieldRef | I.IndexRef):
+                    raise EngineError("bad assignment target")
+                lv = lv.base
+            g = z3.BoolVal(True)
+        if lv.scope is I.Scope.STATE:
+            self.state[lv.name] = sel(g, value, self.state[lv.name])
+            return
+        for fr in reversed(self.frames):
+            if lv.name in fr.temps:
+                fr.temps[lv.name] = sel(g, value, fr.temps[lv.name])
+                return
+        raise EngineError(f"unbound temporary {lv.name}")
 
     def fault_now(self) -> bool:
         return bool(_is_false(self.guard()))
@@ -795,6 +915,9 @@ class Encoding:
 
     def __init__(self, model: I.Model) -> None:
         self.model = model
+        self.ctx = z3.main_ctx()
+        self.true, self.false = _true(self.ctx), _false(self.ctx)
+        self._nums: dict[tuple[int, int], z3.BitVecNumRef] = {}
         self.width = bit_width(model)
         self.actor_index = {a.name: i for i, a in enumerate(model.actors)}
         self.labels: list[list[str]] = [[s.label for s in a.steps] for a in model.actors]
@@ -875,7 +998,14 @@ class Encoding:
                 return 1
 
     def len_val(self, n: int, t: I.ListType) -> z3.BitVecRef:
-        return z3.BitVecVal(n, self.width_of(I.IntType(0, t.cap)))
+        return self.num(n, self.width_of(I.IntType(0, t.cap)))
+
+    def num(self, v: int, w: int) -> z3.BitVecNumRef:
+        """The w-bit constant v; the same few constants are asked for thousands of times."""
+        x = self._nums.get((v, w))
+        if x is None:
+            x = self._nums[(v, w)] = _num(v, w, self.ctx)
+        return x
 
     def fit_t(self, v: SVal, t: I.Type) -> SVal:
         """Resize every integer leaf of a value to the widths of type t."""
@@ -900,33 +1030,33 @@ class Encoding:
                 return v
 
     def bv(self, v: int) -> z3.BitVecRef:
-        return z3.BitVecVal(v, self.width)
+        return self.num(v, self.width)
 
     def null(self, t: I.EnumType) -> z3.BitVecRef:
-        return z3.BitVecVal(len(t.members), self.width_of(t))
+        return self.num(len(t.members), self.width_of(t))
 
     def lit(self, value: bool | int | None, t: I.Type) -> SVal:
         match t:
             case I.BoolType():
-                return z3.BoolVal(bool(value))
+                return self.true if value else self.false
             case I.EnumType() if value is None:
                 return self.null(t)
             case I.NullType():
-                return z3.BitVecVal(0, 1)
+                return self.num(0, 1)
             case _:
                 assert isinstance(value, int)
-                return z3.BitVecVal(int(value), self.width_of(t))
+                return self.num(int(value), self.width_of(t))
 
     def default(self, t: I.Type) -> SVal:
         match t:
             case I.BoolType():
-                return z3.BoolVal(False)
+                return self.false
             case I.IntType():
-                return z3.BitVecVal(0 if t.lo <= 0 <= t.hi else t.lo, self.width_of(t))
+                return self.num(0 if t.lo <= 0 <= t.hi else t.lo, self.width_of(t))
             case I.EnumType():
-                return self.null(t) if t.nullable else z3.BitVecVal(0, self.width_of(t))
+                return self.null(t) if t.nullable else self.num(0, self.width_of(t))
             case I.NullType():
-                return z3.BitVecVal(0, 1)
+                return self.num(0, 1)
             case I.RecordType():
                 return SRec(tuple((n, self.default(ft)) for n, ft in t.fields))
             case I.ArrayType():
@@ -987,18 +1117,79 @@ class Encoding:
     def is_val(self, idx: z3.BitVecRef, k: int, signed: bool = True) -> z3.BoolRef:
         """idx == k. Integers are signed and compared at a width that holds k; enum codes are
         unsigned and always below 2^width."""
-        eq = icmp("==", idx, k) if signed else idx == k
-        # simplify only to fold a constant index: on a symbolic one it walked the whole (often
-        # large) index term at every array write, 80% of the encoding time of a library spec
-        r = z3.simplify(eq) if z3.is_bv_value(idx) else eq
-        assert isinstance(r, z3.BoolRef)
-        return r
+        if _is_num(idx):
+            # a constant index is folded, so that only the element it names is read or written
+            return self.true if self._const_is(idx, k, signed) else self.false
+        return icmp("==", idx, k) if signed else _eq(idx, self.num(k, _width(idx)))
+
+    @staticmethod
+    def _const_is(idx: z3.BitVecRef, k: int, signed: bool) -> bool:
+        if signed:
+            return _signed_value(idx) == k
+        return int(z3.Z3_get_numeral_string(idx.ctx.ctx, idx.ast)) == k % (1 << _width(idx))
+
+    def index(self, idx: z3.BitVecRef, keys: Sequence[int], signed: bool = True) -> _Index:
+        if _is_num(idx):
+            for p, k in enumerate(keys):
+                if self._const_is(idx, k, signed):
+                    return _Index(None, p)
+            return _Index(None, None)
+        return _Index(tuple(self.is_val(idx, k, signed) for k in keys))
+
+    def get(self, v: SVal, path: Sequence[_Acc], pos: int = 0) -> SVal:
+        """The part of v at path (as `pick` would read it, one level at a time)."""
+        while pos < len(path):
+            a = path[pos]
+            if isinstance(a, _Field):
+                assert isinstance(v, SRec)
+                v = v.get(a.name)
+            elif isinstance(a, _Len):
+                assert isinstance(v, SList)
+                v = v.length
+            else:
+                assert isinstance(v, SArr | SList)
+                items = v.items
+                if a.conds is None:
+                    v = items[-1 if a.pos is None else a.pos]
+                else:
+                    assert len(a.conds) == len(items)
+                    out = self.get(items[-1], path, pos + 1)
+                    for k in range(len(items) - 2, -1, -1):
+                        out = sel(a.conds[k], self.get(items[k], path, pos + 1), out)
+                    return out
+            pos += 1
+        return v
+
+    def put(self, v: SVal, path: Sequence[_Acc], cond: z3.BoolRef, value: SVal,
+            pos: int = 0) -> SVal:
+        """v with the part at path set to value where cond (and the path's indices) hold."""
+        if pos == len(path):
+            return sel(cond, value, v)
+        a = path[pos]
+        if isinstance(a, _Field):
+            assert isinstance(v, SRec)
+            return v.replace(a.name, self.put(v.get(a.name), path, cond, value, pos + 1))
+        assert isinstance(a, _Index) and isinstance(v, SArr | SList)
+        items = list(v.items)
+        if a.conds is None:
+            if a.pos is None:
+                return v
+            items[a.pos] = self.put(items[a.pos], path, cond, value, pos + 1)
+        else:
+            assert len(a.conds) == len(items)
+            for k, c in enumerate(a.conds):
+                ck = _and([cond, c])
+                if not _is_false(ck):
+                    items[k] = self.put(items[k], path, ck, value, pos + 1)
+        if isinstance(v, SArr):
+            return SArr(tuple(items))
+        return SList(v.length, tuple(items))
 
     def pick(self, idx: z3.BitVecRef, keys: Sequence[int], items: Sequence[SVal],
              signed: bool = True) -> SVal:
-        if z3.is_bv_value(idx):
+        if _is_num(idx):
             for k, it in zip(keys, items, strict=True):
-                if _is_true(self.is_val(idx, k, signed)):
+                if self._const_is(idx, k, signed):
                     return it
             return items[-1]
         out = items[-1]
@@ -1043,7 +1234,7 @@ class Encoding:
     def pc_val(self, actor: int, label: str | None) -> z3.BitVecRef:
         labels = self.labels[actor]
         w = self.width_of(I.IntType(0, len(labels)))
-        return z3.BitVecVal(len(labels) if label is None else labels.index(label), w)
+        return self.num(len(labels) if label is None else labels.index(label), w)
 
     def done(self, state: dict[str, SVal], actor: int) -> z3.BoolRef:
         return state[self.pc_name(actor)] == self.pc_val(actor, None)
@@ -1085,9 +1276,10 @@ class Encoding:
     def _transition(self) -> z3.BoolRef:
         cur, nxt = self.flat_cur(), self.flat_next()
         sel_ = self.sel
+        is_step = [_eq(sel_, self.num(i, sel_.size())) for i in range(len(self.steps))]
         parts: list[z3.BoolRef] = [z3.ULT(sel_, len(self.steps)), _not(self._halted(self.cur))]
         for i, s in enumerate(self.steps):
-            parts.append(z3.Implies(sel_ == i, s.fire))
+            parts.append(z3.Implies(is_step[i], s.fire))
         site_prop = {s.id: s.prop for s in self.model.sites}
         fatal = {s.id for s in self.model.sites if s.fatal}
         written: dict[str, list[tuple[int, z3.ExprRef]]] = {}
@@ -1102,20 +1294,20 @@ class Encoding:
             for site, cond in s.fails:
                 by_prop.setdefault(site_prop[site], []).append((site, cond))
                 if site in fatal:
-                    halted_now.append(_and([sel_ == i, cond]))
+                    halted_now.append(_and([is_step[i], cond]))
             vw = self.width_of(I.IntType(0, len(self.model.sites)))
             for prop, fl in by_prop.items():
-                val: z3.ExprRef = z3.BitVecVal(0, vw)
+                val: z3.ExprRef = self.num(0, vw)
                 for site, cond in reversed(fl):
-                    val = z3.If(cond, z3.BitVecVal(site, vw), val)
+                    val = _ite(cond, self.num(site, vw), val)
                 per_prop.setdefault(prop, []).append((i, val))
         for prop in self.prop_sites:
             key = self.viol_name(prop) + "#0"
             old = cur[key]
             assert isinstance(old, z3.BitVecRef)
-            new: z3.ExprRef = z3.BitVecVal(0, old.size())
+            new: z3.ExprRef = self.num(0, old.size())
             for i, val in reversed(per_prop.get(prop, [])):
-                new = z3.If(sel_ == i, val, new)
+                new = _ite(is_step[i], val, new)
             written.pop(key, None)
             parts.append(nxt[key] == z3.If(old != 0, old, new))
         parts.append(nxt["$halted#0"] == _or([cur["$halted#0"], *halted_now]))
@@ -1125,8 +1317,8 @@ class Encoding:
                 continue
             val2: z3.ExprRef = cv
             for i, v in reversed(written.get(k, [])):
-                val2 = z3.If(sel_ == i, v, val2)
-            parts.append(nxt[k] == val2)
+                val2 = _ite(is_step[i], v, val2)
+            parts.append(_eq(nxt[k], val2))
         return z3.And(*parts)
 
     def _halted(self, state: dict[str, SVal]) -> z3.BoolRef:
