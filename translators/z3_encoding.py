@@ -158,6 +158,9 @@ def fit(x: z3.ExprRef, w: int) -> z3.ExprRef:
     if cur == w:
         return x
     ctx = x.ctx
+    if z3.Z3_is_numeral_ast(ctx.ctx, x.ast):
+        # a constant stays a constant (an index computed from loop variables selects directly)
+        return _num(_signed_value(x) % (1 << w), w, ctx)
     if cur < w:
         return z3.BitVecRef(z3.Z3_mk_sign_ext(ctx.ctx, w - cur, x.ast), ctx)
     return z3.BitVecRef(z3.Z3_mk_extract(ctx.ctx, w - 1, 0, x.ast), ctx)
@@ -166,6 +169,10 @@ def fit(x: z3.ExprRef, w: int) -> z3.ExprRef:
 def icmp(op: str, x: z3.BitVecRef, y: z3.BitVecRef | int) -> z3.BoolRef:
     """A signed comparison at a width that holds both sides: a Python int is never truncated."""
     ctx = x.ctx
+    if _is_num(x) and (isinstance(y, int) or _is_num(y)):
+        return _true(ctx) if _cmp_ints(op, _signed_value(x),
+                                       y if isinstance(y, int) else _signed_value(y)) \
+            else _false(ctx)
     if isinstance(y, int):
         w = max(_width(x), sbits(y))
         a, b = fit(x, w), _num(y, w, ctx)
@@ -185,6 +192,23 @@ def icmp(op: str, x: z3.BitVecRef, y: z3.BitVecRef | int) -> z3.BoolRef:
             return _bool(z3.Z3_mk_bvsgt(ctx.ctx, a.ast, b.ast), ctx)
         case ">=":
             return _bool(z3.Z3_mk_bvsge(ctx.ctx, a.ast, b.ast), ctx)
+    raise EngineError(f"comparison {op}")
+
+
+def _cmp_ints(op: str, x: int, y: int) -> bool:
+    match op:
+        case "==":
+            return x == y
+        case "!=":
+            return x != y
+        case "<":
+            return x < y
+        case "<=":
+            return x <= y
+        case ">":
+            return x > y
+        case ">=":
+            return x >= y
     raise EngineError(f"comparison {op}")
 
 
@@ -665,6 +689,12 @@ class _Exec:
             case I.BinaryOp.GE:
                 return icmp(">=", a, b)
         w = self.enc.width_of(e.type)
+        if _is_num(a) and _is_num(b) and op in (I.BinaryOp.ADD, I.BinaryOp.SUB, I.BinaryOp.MUL):
+            # fold constants (`DEVRES_CAP - 1 - k` in an unrolled loop): an index that stays a
+            # constant selects one element instead of an If over all of them
+            x, y = _signed_value(a), _signed_value(b)
+            r = x + y if op is I.BinaryOp.ADD else x - y if op is I.BinaryOp.SUB else x * y
+            return self.enc.num(r % (1 << w), w)
         match op:
             # modular arithmetic is exact when the true result fits the result's width
             case I.BinaryOp.ADD:
