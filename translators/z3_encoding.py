@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 import z3
@@ -497,6 +497,8 @@ class _Frame:
     ret: z3.BoolRef
     result: SVal | None
     rtype: I.Type | None = None
+    # the path each temporary was declared under (see write)
+    decl: dict[str, z3.BoolRef] = field(default_factory=dict)
 
 
 class _Exec:
@@ -719,27 +721,32 @@ class _Exec:
         if _is_false(g):
             return
         value = self.enc.fit_t(value, lv.type)
-        if not isinstance(lv, I.VarRef):
-            if not isinstance(lv, I.FieldRef | I.IndexRef):
-                raise EngineError("bad assignment target")
-            root, path = self.resolve(lv)  # the same null/bounds checks as a read
+        var = lv
+        while isinstance(var, I.FieldRef | I.IndexRef):
+            var = var.base
+        if not isinstance(var, I.VarRef):
+            raise EngineError("bad assignment target")
+        path: tuple[_Acc, ...] = ()
+        if var is not lv:
+            _, path = self.resolve(lv)  # the same null/bounds checks as a read
             g = self.guard()
             if _is_false(g):
                 return
-            value = self.enc.put(root, path, g, value)
-            while not isinstance(lv, I.VarRef):
-                if not isinstance(lv, I.FieldRef | I.IndexRef):
-                    raise EngineError("bad assignment target")
-                lv = lv.base
-            g = z3.BoolVal(True)
-        if lv.scope is I.Scope.STATE:
-            self.state[lv.name] = sel(g, value, self.state[lv.name])
-            return
-        for fr in reversed(self.frames):
-            if lv.name in fr.temps:
-                fr.temps[lv.name] = sel(g, value, fr.temps[lv.name])
-                return
-        raise EngineError(f"unbound temporary {lv.name}")
+        if var.scope is I.Scope.STATE:
+            holder = self.state
+        else:
+            fr = next((f for f in reversed(self.frames) if var.name in f.temps), None)
+            if fr is None:
+                raise EngineError(f"unbound temporary {var.name}")
+            holder = fr.temps
+            if fr is self.frame and fr.decl.get(var.name) is self.path:
+                # A temporary is read only in its own block, after its declaration, where the
+                # guard implies this one (the path extends the declaration's, `returned` and
+                # `fault` only grow): where the guard is false here the value is never seen, so
+                # it needs no If on the guard; a result stored in a fresh local stays a constant.
+                g = self.enc.true
+        old = holder[var.name]
+        holder[var.name] = self.enc.put(old, path, g, value) if path else sel(g, value, old)
 
     def fault_now(self) -> bool:
         return bool(_is_false(self.guard()))
@@ -819,6 +826,7 @@ class _Exec:
                         self.constraints.append(enc.in_type(self.frame.temps[s.name], s.type))
                 else:
                     self.frame.temps[s.name] = enc.fit_t(self.eval(s.init), s.type)
+                self.frame.decl[s.name] = self.path
             case I.ListOp():
                 self.list_op(s)
             case I.Goto():
@@ -856,7 +864,8 @@ class _Exec:
         # `returned` flag (guard() reads the innermost frame's only), else a callee's asserts
         # fired after the caller had returned
         self.path = g
-        self.frames.append(_Frame(temps, z3.BoolVal(False), None, proc.result))
+        self.frames.append(_Frame(temps, z3.BoolVal(False), None, proc.result,
+                                  dict.fromkeys(temps, g)))
         self.depth += 1
         self.run(proc.body)
         self.depth -= 1
