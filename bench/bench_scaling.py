@@ -1,9 +1,10 @@
-"""Scaling benchmark: each drvmc engine against SPIN on families parameterised by N.
+"""Scaling benchmark: each drvmc engine against SPIN and TLC on families parameterised by N.
 
 Every measurement is end to end in a fresh process, spec parsing included: `drvmc check FILE
---engine E` for drvmc, and for SPIN the Promela export, `spin -a`, `gcc` and `./pan`. Each cell is
-the median of --runs runs; a run over --timeout seconds is shown as `>T`. The last column is the
-best drvmc engine's time divided by SPIN's (below 1: drvmc is faster).
+--engine E` for drvmc; for SPIN the Promela export, `spin -a`, `gcc` and `./pan`; for TLC the
+TLA+ export and TLC (one worker, breadth-first, as `drvmc export --to tla` prints how to run it).
+Each cell is the median of --runs runs; a run over --timeout seconds is shown as `>T`. The
+ratio column is the best drvmc engine's time divided by SPIN's (below 1: drvmc is faster).
 
     python3 bench/bench_scaling.py --family component --ns 4,8,10,12,16 --runs 3 --timeout 60
 """
@@ -39,6 +40,19 @@ ex = export_promela(model, props)
 pan = compile_spin(ex.text, Path(sys.argv[3]))
 r = run_pan(pan, 0)
 print("VIOLATED" if r.violated else "SAFE")
+"""
+
+
+TLC_SNIPPET = """
+import sys
+from pathlib import Path
+from checker.elaborate import elaborate
+from checker.loader import load_program
+from translators.tla import export_tla, run_tlc_cfg
+model = elaborate(load_program(Path(sys.argv[1])))
+ex = export_tla(model, "Family", only=sys.argv[2])
+r = run_tlc_cfg(ex, Path(sys.argv[3]), timeout_s=float(sys.argv[4]))
+print("VIOLATED" if r.prop is not None else "SAFE")
 """
 
 
@@ -80,6 +94,12 @@ def run_spin(spec: Path, prop: str, timeout: float) -> Cell:
         return _timed(cmd, timeout, lambda s: s.strip() or "error")
 
 
+def run_tlc(spec: Path, prop: str, timeout: float) -> Cell:
+    with tempfile.TemporaryDirectory() as work:
+        cmd = [sys.executable, "-c", TLC_SNIPPET, str(spec), prop, work, str(timeout)]
+        return _timed(cmd, timeout, lambda s: s.strip().splitlines()[-1] if s.strip() else "error")
+
+
 def median_cell(cells: list[Cell]) -> Cell:
     done = [c.seconds for c in cells if c.seconds is not None]
     if len(done) * 2 <= len(cells):
@@ -95,13 +115,15 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--no-spin", action="store_true")
+    ap.add_argument("--no-tlc", action="store_true")
     args = ap.parse_args()
     fam = FAMILIES[args.family]
     engines = [e for e in args.engines.split(",") if e]
     cpu = platform.processor() or platform.machine()
     print(f"# {args.family} family — {platform.node()}, {cpu}, {time.strftime('%Y-%m-%d')}, "
           f"median of {args.runs}, seconds end to end")
-    cols = ["N", "variant", *engines, *([] if args.no_spin else ["SPIN"]), "best/SPIN", "verdict"]
+    cols = ["N", "variant", *engines, *([] if args.no_spin else ["SPIN"]),
+            *([] if args.no_tlc else ["TLC"]), "best/SPIN", "verdict"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,6 +139,10 @@ def main() -> None:
                 if not args.no_spin:
                     spin = median_cell([run_spin(spec, fam.prop, args.timeout)
                                         for _ in range(args.runs)])
+                tlc = None
+                if not args.no_tlc:
+                    tlc = median_cell([run_tlc(spec, fam.prop, args.timeout)
+                                       for _ in range(args.runs)])
                 times = [c.seconds for c in row.values() if c.seconds is not None]
                 best = min(times) if times else None
                 ratio = "—"
@@ -124,10 +150,14 @@ def main() -> None:
                     ratio = f"{best / spin.seconds:.2f}"
                 elif best is not None and spin is not None:
                     ratio = f"<{best / args.timeout:.2f}"
-                verdicts = sorted({c.verdict for c in row.values() if c.seconds is not None})
+                others = [c for c in (spin, tlc) if c is not None and c.seconds is not None]
+                verdicts = sorted({c.verdict for c in [*row.values(), *others]
+                                   if c.seconds is not None})
                 cells = [str(n), variant, *(row[e].text(args.timeout) for e in engines)]
                 if spin is not None:
                     cells.append(spin.text(args.timeout))
+                if tlc is not None:
+                    cells.append(tlc.text(args.timeout))
                 cells += [ratio, "/".join(verdicts) or "—"]
                 print("| " + " | ".join(cells) + " |", flush=True)
 

@@ -1,6 +1,6 @@
 """End-to-end time of `drvmc check SPEC --all-variants` for the five seed scenarios.
 
-    python3 bench/bench_scenarios.py [--runs 3] [--out docs/BENCH_SCENARIOS.md]
+    python3 bench/bench_scenarios.py [--runs 3] [--engine auto] [--out docs/BENCH_SCENARIOS.md]
 
 Each scenario is checked in a fresh `drvmc` process (parse, elaborate, encode, BMC, traces,
 output: what a user waits for), `--runs` times; the table shows the median, the minimum and the
@@ -40,12 +40,13 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def run_once(spec: str) -> tuple[float, float, int, str]:
+def run_once(spec: str, engine: str) -> tuple[float, float, int, str]:
     """Wall-clock seconds, CPU seconds, exit code and the summary line of one check."""
     cpu0 = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "checker.cli", "check", spec, "--all-variants",
-                           "--no-traces"], cwd=ROOT, capture_output=True, text=True, check=False)
+                           "--no-traces", "--engine", engine], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
     seconds = time.perf_counter() - start
     summary = next((ln for ln in reversed(proc.stdout.splitlines()) if " results, " in ln), "")
     return seconds, _children_cpu() - cpu0, proc.returncode, summary
@@ -55,6 +56,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="also write the table (Markdown)")
+    ap.add_argument("--engine", default="auto", help="drvmc's --engine (default: its default)")
     args = ap.parse_args()
     rows: list[str] = []
     total = 0.0
@@ -67,7 +69,7 @@ def main() -> int:
         cpus: list[float] = []
         code, summary = 0, ""
         for _ in range(args.runs):
-            t, cpu, code, summary = run_once(spec)
+            t, cpu, code, summary = run_once(spec, args.engine)
             times.append(t)
             cpus.append(cpu)
         med = statistics.median(times)
@@ -79,7 +81,8 @@ def main() -> int:
                     f"{statistics.median(cpus):.2f} | {results} | {code} |")
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     lines = [
-        f"# `drvmc check --all-variants` per scenario (median of {args.runs}, seconds, end to end)",
+        f"# `drvmc check --all-variants --engine {args.engine}` per scenario "
+        f"(median of {args.runs}, seconds, end to end)",
         "",
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}; "

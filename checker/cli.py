@@ -154,6 +154,7 @@ def report_json(report: SpecReport) -> dict[str, Any]:
                 "engine": r.result.engine,
                 "reason": r.result.reason,
                 "invariant": r.result.invariant,
+                "states": r.result.states,
                 "vacuous": r.result.vacuous,
                 "expected": r.expected,
                 "as_expected": r.ok,
@@ -196,9 +197,10 @@ def check(
     traces: Annotated[bool, typer.Option("--traces/--no-traces",
                                          help="print counterexample traces")] = True,
     engine: Annotated[str, typer.Option("--engine", "-e",
-                                        help="bmc (bounded, finds bugs), kind (k-induction), "
-                                             "pdr (IC3/Spacer), auto (all at once); see "
-                                             "docs/ENGINES.md")] = "bmc",
+                                        help="auto (explicit-state search of small models, "
+                                             "then k-induction and IC3 at once), bmc (bounded), "
+                                             "kind (k-induction), pdr (IC3/Spacer), explicit; "
+                                             "see docs/ENGINES.md")] = "auto",
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="a saved `-f json` run: list every result that changed (exit 1)")]
     = None,
@@ -332,7 +334,7 @@ def compare(
     deadlock: Annotated[bool, typer.Option("--deadlock/--no-deadlock",
                                            help="check for deadlocks")] = True,
     engine: Annotated[str, typer.Option("--engine", "-e", help="as for check; replays of "
-                                        "counterexamples always use BMC")] = "bmc",
+                                        "counterexamples always use BMC")] = "auto",
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="a saved `-f json` run: list every result that changed (exit 1)")]
     = None,
@@ -380,7 +382,7 @@ def report(
     lib_path: Annotated[list[Path] | None, typer.Option("--lib-path",
                                                         help="extra folder for `use`")] = None,
     engine: Annotated[str, typer.Option("--engine", "-e", help="as for check (auto or pdr "
-                                        "give proofs with their invariants)")] = "bmc",
+                                        "give proofs with their invariants)")] = "auto",
 ) -> None:
     """Write a report for a write-up: per spec its summary, the variant matrix, what each fix
     does, every counterexample as a sequence diagram, the proofs and the coverage witnesses."""
@@ -426,7 +428,21 @@ def _summary(reports: list[SpecReport], timings: bool = True) -> str:
     text = f"{len(rows)} results, {len(rows) - bad} as expected, {bad} not"
     if unknown:
         text += f", {unknown} unknown"
-    return text + (f" ({secs:.1f}s)" if timings else "")
+    if not timings:
+        return text
+    # the explicit engine's rate: states over time, per variant searched (results of one search
+    # share it, each knowing how far the search had got)
+    searched: dict[tuple[str, str], tuple[int, float]] = {}
+    for rep in reports:
+        for r in rep.rows:
+            if r.result.engine == "explicit":
+                n, t = searched.get((rep.path, r.variant), (0, 0.0))
+                searched[(rep.path, r.variant)] = (max(n, r.result.states),
+                                                   max(t, r.result.seconds))
+    states = sum(n for n, _ in searched.values())
+    spent = sum(t for _, t in searched.values())
+    rate = f", explicit {states / spent:,.0f} states/s" if states and spent > 0 else ""
+    return text + f" ({secs:.1f}s{rate})"
 
 
 @app.command()

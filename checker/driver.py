@@ -90,7 +90,7 @@ def _auto_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], 
                  progress: Progress | None) -> list[Result]:
     from checker.portfolio import AutoOptions, run_auto
 
-    return run_auto(model, enc(), props, AutoOptions(opts.depth, opts.timeout_s), progress)
+    return run_auto(model, enc, props, AutoOptions(opts.depth, opts.timeout_s), progress)
 
 
 ENGINES: dict[str, Engine] = {"bmc": _bmc_engine, "kind": _kind_engine, "pdr": _pdr_engine,

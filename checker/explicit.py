@@ -13,8 +13,10 @@ exactly the semantics of `translators/z3_encoding.py`, which is the reference:
   right operand or the arm not taken checks nothing); quantifiers check every value;
 - integers are the encoding's signed bit-vectors of `bit_width(model)` bits.
 
-Breadth-first order makes every counterexample a shortest one; when the reachable state space is
-exhausted within the bound, the open properties are PROVEN.
+Breadth-first order makes every counterexample a shortest one, and among the shortest ones the
+search keeps one with the fewest context switches (as BMC does); when the reachable state space
+is exhausted within the bound, the open properties are PROVEN. A result counts the states it
+explored (`Result.states`); the rate is the caller's to show, so verdict texts are deterministic.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from checker import ir as I
-from checker.errors import EngineError
+from checker.errors import Diagnostic, EngineError, SpecError
 from checker.results import Result, Status
 from checker.switches import model_members
 from counterexamples.trace import (
@@ -198,6 +200,7 @@ class Machine:
         """Every execution path of step `si` from `s`; None for a path blocked by an await."""
         ai, step = self.steps[si]
         prefix: list[int] = []
+        gates: dict[tuple[int, int], bool] = {}
         while True:
             ex = _Exec(self, list(s), prop_mode=False, actor=ai, prefix=prefix)
             blocked = False
@@ -209,6 +212,7 @@ class Machine:
                 blocked = True
             except _Returned:
                 pass
+            self._same_gates(step, ex, gates)
             if blocked:
                 yield None
             else:
@@ -221,6 +225,21 @@ class Machine:
                 return
             prefix = [c for c, _ in trail]
             prefix[-1] += 1
+
+    @staticmethod
+    def _same_gates(step: I.Step, ex: _Exec, seen: dict[tuple[int, int], bool]) -> None:
+        """Whether a step fires must not depend on a choice made earlier in it: the Z3 engines
+        cannot encode that (E126), so no engine accepts it. Here the dependence shows as one
+        await giving different answers on two choice paths from the same state."""
+        count: dict[int, int] = {}
+        for st, ok in ex.gates:
+            n = count.get(id(st), 0)
+            count[id(st)] = n + 1
+            if seen.setdefault((id(st), n), ok) != ok:
+                raise SpecError([Diagnostic(
+                    "E126", f"an 'await' in step {step.label} depends on a nondeterministic "
+                    "choice made earlier in the same step; put the await first or in its own "
+                    "step", step.span)])
 
     def _finish(self, old: State, ex: _Exec) -> State:
         st = ex.state
@@ -308,6 +327,15 @@ class _Exec:
         self.depth = 0
         self.prefix = prefix
         self.trail: list[tuple[int, int]] = []  # (choice, number of options) per choice point
+        # each blocking test made after a choice, in path order: (statement, outcome)
+        self.gates: list[tuple[I.Stmt, bool]] = []
+
+    def gate(self, s: I.Stmt, ok: bool) -> None:
+        """An await (or a run-time choose range) decides whether the step fires."""
+        if self.trail:
+            self.gates.append((s, ok))
+        if not ok:
+            raise _Blocked
 
     def choose(self, n: int) -> int:
         k = len(self.trail)
@@ -524,8 +552,7 @@ class _Exec:
                     self.frames[-1][s.var] = m.lit(v.value, v.type)
                     self.run(s.body)
             case I.Await():
-                if not self.eval(s.cond):
-                    raise _Blocked
+                self.gate(s, bool(self.eval(s.cond)))
             case I.Assume():
                 # the path is discarded, but later awaits still decide whether the step is
                 # enabled (the encoding's `enabled` ignores assumes)
@@ -541,8 +568,7 @@ class _Exec:
                     case I.RangeDomain():
                         lo, hi = self.eval(s.domain.lo), self.eval(s.domain.hi)
                         assert isinstance(lo, int) and isinstance(hi, int)
-                        if lo > hi:
-                            raise _Blocked
+                        self.gate(s, lo <= hi)
                         vals = list(range(lo, hi + 1))
                 if not vals:
                     self.discarded = True
@@ -626,67 +652,141 @@ class _Edge:
     calls: tuple[tuple[int, str, tuple[CVal, ...], tuple[I.Type, ...]], ...]
 
 
+# The last actor of a path into a state (None: the initial state, no step yet).
+Last = int | None
+
+
+@dataclass(frozen=True)
+class _Via:
+    """The path with the fewest context switches among the shortest ones into (state, last)."""
+
+    switches: int
+    edge: _Edge | None
+    parent_last: Last
+
+
+class _Paths:
+    """Shortest paths with the fewest context switches, built level by level.
+
+    A state first found at depth d+1 is entered only from states at depth d, whose best paths
+    are final when they are expanded (breadth-first order), so one pass keeps, for each state
+    and each actor that can end a path into it, the fewest switches: the same choice the BMC
+    engines make with `checker/switches.py` (shortest first, then fewest switches).
+    """
+
+    def __init__(self) -> None:
+        self.depth: dict[State, int] = {}
+        self.best: dict[State, dict[Last, _Via]] = {}
+
+    def add_initial(self, s: State) -> bool:
+        if s in self.depth:
+            return False
+        self.depth[s] = 0
+        self.best[s] = {None: _Via(0, None, None)}
+        return True
+
+    def fewest(self, s: State) -> tuple[int, Last]:
+        """The fewest switches into s, and the last actor of that path (first in actor order)."""
+        vias = self.best[s]
+        last = min(vias, key=lambda a: (vias[a].switches, -1 if a is None else a))
+        return vias[last].switches, last
+
+    def extend(self, s: State, actor: int, edge: _Edge, t: State) -> None:
+        """Record the edge s -> t (t one level deeper than s) taken by a step of `actor`."""
+        vias = self.best[s]
+        same = vias.get(actor)
+        sw, last = self.fewest(s)
+        if last is not None and last != actor:
+            sw += 1
+        if same is not None and same.switches <= sw:
+            sw, last = same.switches, actor
+        into = self.best.setdefault(t, {})
+        old = into.get(actor)
+        if old is None or sw < old.switches:
+            into[actor] = _Via(sw, edge, last)
+
+    def path(self, s: State) -> tuple[State, list[tuple[State, _Edge]]]:
+        """The initial state and the edges of the best path into s."""
+        out: list[tuple[State, _Edge]] = []
+        _, last = self.fewest(s)
+        cur = s
+        while True:
+            via = self.best[cur][last]
+            if via.edge is None:
+                break
+            out.append((cur, via.edge))
+            cur, last = via.edge.parent, via.parent_last
+        out.reverse()
+        return cur, out
+
+
 def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
                  progress: Progress | None = None) -> list[Result]:
     start = time.monotonic()
     m = Machine(model)
-    parents: dict[State, _Edge | None] = {}
+    paths = _Paths()
     results: dict[str, Result] = {}
     open_props = list(props)
     need_enabled = any(p.kind is I.PropKind.DEADLOCK for p in props)
-    frontier: list[State] = []
-    for s0 in m.initial_states():
-        if s0 not in parents:
-            parents[s0] = None
-            frontier.append(s0)
+    frontier = [s0 for s0 in m.initial_states() if paths.add_initial(s0)]
 
-    def rate() -> str:
-        dt = time.monotonic() - start
-        n = len(parents)
-        return f"{n} states, {n / dt if dt > 0 else 0.0:.0f} states/s"
-
-    def found(p: I.Property, s: State, depth: int) -> None:
-        status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
-        results[p.name] = Result(p.name, p.kind, status, depth, "explicit",
-                                 reason=f"explicit: {rate()}",
-                                 trace=_trace(m, parents, s, p),
-                                 seconds=time.monotonic() - start)
-        open_props.remove(p)
+    def states() -> str:
+        return f"{len(paths.depth)} states"
 
     depth = 0
     exhaustive = False
     limit_hit = False
-    # successors of the current level, computed when the level is checked (deadlock needs them)
+    too_many = False
     while True:
         nxt: list[State] = []
         expand = depth < opts.depth
+        # per open property, the bad state of this level with the fewest switches
+        bad_here: dict[str, tuple[int, State]] = {}
         for s in frontier:
             enabled: bool | None = None
             succ: list[tuple[int, Outcome]] = []
             if need_enabled or expand or depth == opts.depth:
                 enabled, succ = m.successors(s)
-            for p in list(open_props):
+            for p in open_props:
                 if m.is_bad(p, s, enabled):
-                    found(p, s, depth)
+                    sw, _ = paths.fewest(s)
+                    if p.name not in bad_here or sw < bad_here[p.name][0]:
+                        bad_here[p.name] = (sw, s)
             for si, oc in succ:
                 t = oc.state
                 assert t is not None
-                if t not in parents:
+                seen = paths.depth.get(t)
+                if seen is None:
                     if not expand:
                         limit_hit = True  # a new state beyond the bound: not exhaustive
                         continue
-                    parents[t] = _Edge(s, si, oc.calls)
+                    paths.depth[t] = depth + 1
                     nxt.append(t)
-            if len(parents) > opts.max_states:
+                elif seen != depth + 1:
+                    continue  # reached earlier by a shorter path
+                paths.extend(s, m.steps[si][0], _Edge(s, si, oc.calls), t)
+            if len(paths.depth) > opts.max_states:
+                too_many = True
                 break
+        for p in list(open_props):
+            if p.name in bad_here:
+                status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
+                bad = bad_here[p.name][1]
+                results[p.name] = Result(p.name, p.kind, status, depth, "explicit",
+                                         reason=f"explicit: {states()}",
+                                         trace=_trace(m, paths, bad, p),
+                                         seconds=time.monotonic() - start,
+                                         states=len(paths.depth))
+                open_props.remove(p)
         if progress is not None:
-            progress(model.variant, depth, time.monotonic() - start, len(parents))
-        if len(parents) > opts.max_states:
+            progress(model.variant, depth, time.monotonic() - start, len(paths.depth))
+        if too_many:
             for p in list(open_props):
                 results[p.name] = Result(p.name, p.kind, Status.UNKNOWN, depth, "explicit",
                                          reason=f"explicit: state limit {opts.max_states} "
                                                 f"reached at depth {depth}",
-                                         seconds=time.monotonic() - start)
+                                         seconds=time.monotonic() - start,
+                                         states=len(paths.depth))
             open_props = []
             break
         if not open_props:
@@ -699,12 +799,12 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
     for p in open_props:
         if exhaustive:
             status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
-            reason = f"explicit: all {rate()}"
+            reason = f"explicit: all {states()}"
         else:
             status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
-            reason = f"explicit: {rate()}"
+            reason = f"explicit: {states()}"
         results[p.name] = Result(p.name, p.kind, status, depth, "explicit", reason=reason,
-                                 seconds=time.monotonic() - start)
+                                 seconds=time.monotonic() - start, states=len(paths.depth))
     return [results[p.name] for p in props]
 
 
@@ -712,14 +812,9 @@ def _format_arg(v: Value) -> str:
     return format_value(v).upper() if v is None else format_value(v)
 
 
-def _trace(m: Machine, parents: dict[State, _Edge | None], s: State, p: I.Property) -> Trace:
+def _trace(m: Machine, paths: _Paths, s: State, p: I.Property) -> Trace:
     model = m.model
-    path: list[tuple[State, _Edge]] = []
-    cur = s
-    while (edge := parents[cur]) is not None:
-        path.append((cur, edge))
-        cur = edge.parent
-    path.reverse()
+    cur, path = paths.path(s)
     initial = m.user_state(cur)
     prev = initial
     steps: list[TraceStep] = []

@@ -32,6 +32,7 @@ class Result:
     interrupted: bool = False  # SAFE/NOT_REACHED/UNKNOWN because the check was interrupted
     invariant: str | None = None  # PROVEN/UNREACHABLE by pdr: the inductive invariant, spec names
     vacuous: str = ""  # PROVEN/SAFE while a `reachable` target is not reached: which and how
+    states: int = 0  # explicit engine: states explored when the result was known
 
     def verdict_text(self) -> str:
         text = self._verdict_text()

@@ -37,4 +37,4 @@ def labels(r: Result) -> list[str]:
 
 
 def mask_times(text: str) -> str:
-    return re.sub(r"\(\d+\.\d+s\)", "(T s)", text)
+    return re.sub(r"\(\d+\.\d+s(, explicit [\d,]+ states/s)?\)", "(T s)", text)

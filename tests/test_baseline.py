@@ -77,7 +77,7 @@ def test_altered_library_procedure_is_a_change(spec: Path) -> None:
 
 
 def test_verdict_only_change_shows_verdicts(spec: Path) -> None:
-    _run("check", str(spec), "-a", "-k", "2", "--save-baseline", "base.json")
+    _run("check", str(spec), "-a", "-k", "2", "-e", "bmc", "--save-baseline", "base.json")
     code, out = _run("check", str(spec), "-a", "--baseline", "base.json")
     assert code == 1
     # with bound 2 the wait variant was SAFE≤2; unbounded it is PROVEN; both as expected

@@ -10,6 +10,7 @@ labelled `while` loops.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from pathlib import Path
 
@@ -208,8 +209,10 @@ def test_domain_invariant_keeps_only_what_holds(tmp_path: Path) -> None:
 
 def test_auto_stops_at_the_first_conclusive_answers(tmp_path: Path) -> None:
     for m in _models(tmp_path, IRQ).values():
-        res = {r.prop: r for r in run_auto(m, Encoding(m), list(m.properties),
-                                          AutoOptions(depth=20, timeout_s=20))}
+        # explicit_states=0: the symbolic portfolio itself (the pre-pass is tested below)
+        res = {r.prop: r for r in run_auto(m, functools.partial(Encoding, m), list(m.properties),
+                                          AutoOptions(depth=20, timeout_s=20,
+                                                      explicit_states=0))}
         want = Status.VIOLATED if m.variant == "original" else Status.PROVEN
         assert res["use_after_release"].status is want
         assert res["fired"].status is Status.REACHABLE and res["fired"].trace is not None
@@ -230,8 +233,13 @@ def test_cli_engine_option(tmp_path: Path) -> None:
     p = tmp_path / "irq.drv"
     p.write_text(textwrap.dedent(IRQ), encoding="utf-8")
     runner = CliRunner()
-    bmc = runner.invoke(app, ["check", str(p), "-v", "fixed", "--no-traces", "-k", "12"])
+    bmc = runner.invoke(app, ["check", str(p), "-v", "fixed", "--no-traces", "-k", "12",
+                              "-e", "bmc"])
     assert bmc.exit_code == 1 and "SAFE≤12" in bmc.output
+    # the default (auto) exhausts the small state space whatever the bound
+    auto = runner.invoke(app, ["check", str(p), "-v", "fixed", "--no-traces", "-k", "12"])
+    assert auto.exit_code == 0, auto.output
+    assert "fixed    use_after_release  PROVEN (explicit: all " in auto.output
     for engine in ("kind", "pdr"):
         r = runner.invoke(app, ["check", str(p), "-v", "fixed", "--engine", engine, "-k", "30"])
         assert r.exit_code == 0, (engine, r.output)
@@ -398,3 +406,29 @@ def test_engines_agree_on_generated_specs(tmp_path_factory: pytest.TempPathFacto
         # an exhaustive BMC proof is a proof: the unbounded engines must not leave it open
         if r.status in HOLDS:
             assert k[prop].status in HOLDS, (src, prop)
+
+
+def test_auto_answers_small_models_explicitly_and_hands_the_rest_to_the_portfolio(
+        tmp_path: Path) -> None:
+    built: list[str] = []
+
+    def make(m: I.Model) -> Encoding:
+        built.append(m.variant)
+        return Encoding(m)
+
+    for m in _models(tmp_path, IRQ).values():
+        small = {r.prop: r for r in run_auto(m, functools.partial(make, m), list(m.properties),
+                                            AutoOptions(depth=20, timeout_s=20))}
+        # a budget of one state: the pre-pass gives up and the symbolic engines answer
+        tiny = {r.prop: r for r in run_auto(m, functools.partial(make, m), list(m.properties),
+                                           AutoOptions(depth=20, timeout_s=20,
+                                                       explicit_states=1))}
+        for name, r in small.items():
+            assert r.engine == "explicit", (m.variant, name, r.engine)
+            assert tiny[name].status is r.status, (m.variant, name)
+            assert tiny[name].engine != "explicit", (m.variant, name)
+            if r.trace is not None:
+                other = tiny[name].trace
+                assert other is not None and other.length == r.trace.length
+    # the encoding is built only when the explicit search did not settle everything
+    assert built == [m.variant for m in _models(tmp_path, IRQ).values()]

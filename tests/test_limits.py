@@ -140,14 +140,14 @@ def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_solver_memory_limit_is_unknown_with_reason(tmp_path: Path) -> None:
     # z3 alone needs more than 16 MB: every check stops at the limit, from depth 0
-    p = _cli(tmp_path, "--memory", "16", "-k", "5", "--no-timings")
+    p = _cli(tmp_path, "--memory", "16", "-k", "5", "--no-timings", "-e", "bmc")
     assert p.returncode == 2, p.stderr
     assert "UNKNOWN (solver: memory limit of 16 MB reached at depth 0)" in p.stdout
     assert "Traceback" not in p.stderr
 
 
 def test_solver_timeout_is_unknown_never_safe(tmp_path: Path) -> None:
-    p = _cli(tmp_path, "--timeout", "0.001", "-k", "200", "--no-timings")
+    p = _cli(tmp_path, "--timeout", "0.001", "-k", "200", "--no-timings", "-e", "bmc")
     assert p.returncode == 2, p.stdout + p.stderr
     row = next(ln for ln in p.stdout.splitlines() if " calm " in ln)
     assert "UNKNOWN (solver: " in row and "SAFE" not in row and "PROVEN" not in row
