@@ -579,11 +579,22 @@ def _sigterm_as_interrupt() -> None:
     import os
     import signal
     import threading
+    import types
 
     if threading.current_thread() is not threading.main_thread():
         return
 
-    def on_term(signum: int, frame: object) -> None:
+    def on_term(signum: int, frame: types.FrameType | None) -> None:
+        # Inside z3's error callback (a ctypes callback) or a finaliser the exception would be
+        # printed as "Exception ignored" with a traceback and lost: ask again once it is done.
+        f = frame
+        while f is not None:
+            if f.f_code.co_name in ("z3_error_handler", "__del__"):
+                again = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+                again.daemon = True
+                again.start()
+                return
+            f = f.f_back
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
@@ -608,6 +619,8 @@ def _sigterm_as_interrupt() -> None:
 
 
 def main() -> None:
+    import signal
+
     _sigterm_as_interrupt()
     try:
         app()
@@ -621,6 +634,11 @@ def main() -> None:
         _err(f"drvmc: internal error: {type(e).__name__}: {e}")
         _err("please report this with the spec that caused it")
         sys.exit(ExitCode.INTERNAL)
+    finally:
+        # the answer is out: a second signal (or one re-sent from inside a z3 callback) must
+        # not raise again while the interpreter shuts down
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

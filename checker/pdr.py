@@ -123,9 +123,11 @@ def _together(enc: Encoding, chc: Chc, props: list[I.Property], opts: PdrOptions
     """All properties PROVEN by one query, or nothing (then each is asked on its own)."""
     fp = chc.fixedpoint(opts.timeout_s)
     bads = [enc.bad(p) for p in props]
+    started = time.monotonic()
     try:
         answer = fp.query(z3.And(chc.inv(*chc.cur), z3.Or(*bads)))
-    except z3.Z3Exception:
+    except z3.Z3Exception as e:
+        _raise_if_interrupted(e, started, opts.timeout_s)
         return []
     if answer != z3.unsat:
         return []
@@ -137,6 +139,15 @@ def _together(enc: Encoding, chc: Chc, props: list[I.Property], opts: PdrOptions
     return [Result(p.name, p.kind, Status.PROVEN, 0, "pdr",
                    reason="pdr: inductive invariant", invariant=text, seconds=secs)
             for p in props]
+
+
+def _raise_if_interrupted(e: z3.Z3Exception, started: float, timeout_s: float | None) -> None:
+    """Spacer says "canceled" both for its time-out and for Ctrl-C/SIGTERM (the CLI cancels
+    z3): a cancel before the time-out was due can only be the interrupt."""
+    if "cancel" not in str(e):
+        return
+    if timeout_s is None or time.monotonic() - started < 0.9 * timeout_s:
+        raise KeyboardInterrupt from None
 
 
 def _one(model: I.Model, enc: Encoding, chc: Chc, p: I.Property, opts: PdrOptions,
@@ -151,10 +162,12 @@ def _one(model: I.Model, enc: Encoding, chc: Chc, p: I.Property, opts: PdrOption
         return Result(p.name, p.kind, Status.UNREACHABLE if reached else Status.PROVEN, 0, "pdr",
                       reason="no state can be bad", seconds=elapsed())
     fp = chc.fixedpoint(opts.timeout_s)
+    started = time.monotonic()
     try:
         answer = fp.query(z3.And(chc.inv(*chc.cur), bad))
     except z3.Z3Exception as e:
         # Spacer reports a time-out (and an interrupt) by raising, not by answering unknown
+        _raise_if_interrupted(e, started, opts.timeout_s)
         why = "time-out" if "cancel" in str(e) else f"spacer: {e}"
         if opts.timeout_s is not None and "cancel" in str(e):
             why = f"time-out after {opts.timeout_s:g}s"

@@ -93,7 +93,7 @@ def _run_and_signal(tmp_path: Path, sig: signal.Signals, *extra: str) -> tuple[i
     quick, slow = _specs(tmp_path)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", str(quick), str(slow),
-                          "-k", "500", *extra], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          "-k", "500", "-e", "bmc", *extra], cwd=REPO, env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     assert p.stdout is not None
     seen = ""
@@ -149,3 +149,28 @@ def test_atomic_write_interrupted_leaves_old_file(tmp_path: Path,
         write_text_atomic(target, "new and much longer\n" * 1000)
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+@pytest.mark.parametrize("engine", ["pdr", "kind", "auto"])
+def test_sigterm_during_an_unbounded_engine_is_an_interrupt_not_a_time_out(
+        tmp_path: Path, engine: str) -> None:
+    # Spacer answers a cancel by raising from inside z3's error callback; the signal must still
+    # end the run as an interrupt (exit 130), without a traceback, and not as a "time-out"
+    from bench.families import component
+
+    # the component family's fix at N = 8: beyond auto's explicit pass, and neither Spacer nor
+    # k-induction proves it in seconds
+    slow = tmp_path / "family.drv"
+    slow.write_text(component(8, True), encoding="utf-8")
+    p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", str(slow), "-e", engine,
+                          "--no-traces", "-k", "500", "-p", "use_after_release"], cwd=REPO,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, out + err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert "time-out" not in out, out
+    row = re.search(r"original\s+use_after_release\s+(.*)", out)
+    assert row is not None, out
+    assert "interrupted" in row.group(1) and "PROVEN" not in row.group(1), row.group(1)
