@@ -17,63 +17,69 @@ from dataclasses import dataclass
 def component(n: int, fix: bool) -> str:
     comps = ", ".join(f"c{i}" for i in range(1, n + 1))
     res = ", ".join(["bind_res", *(f"r{i}" for i in range(1, n + 1))])
-    cap = n + 4
+    cap = n + 3  # the group's open and close markers, bind_res, r1..rN: bring-up happens once
     maps = "\n".join(f"  map{i}: devm_acquire(r{i})" for i in range(1, n + 1))
     return f"""spec component_family_{n} "component master devres group, {n} components"
+# The master device's devres list as in specs/lib/devres.drv: entries fill slots in order (slot =
+# position in the list, `devres_next` the tail) and a release empties slots, so nothing shifts
+# and list order is slot order. Each resource is acquired at most once, so its entry is
+# `slot_of[r]`; the one group's markers are `open_at` and `close_at`.
 enum Comp {{ {comps} }}
 enum Res {{ {res} }}
-enum Kind {{ RES, OPEN, CLOSE }}
-enum Grp {{ g_master, g_anon }}
-record Entry {{ kind: Kind, res: Res?, grp: Grp? }}
 property use_after_release "no use of a released resource"
 property double_release "no resource released twice"
 
 const FIX = {"true" if fix else "false"}
-var devres: list<Entry, {cap}> = []
+const CAP = {cap}
+var slot_of: -1..(CAP - 1)[Res] = -1
 var live: bool[Res] = false
+var devres_next: 0..CAP = 0
+var open_at: -1..(CAP - 1) = -1
+var close_at: -1..(CAP - 1) = -1
 var added: bool[Comp] = false
 var master_added: bool = false
 var bound: bool = false
 
 proc devm_acquire(r: Res) {{
   live[r] = true
-  devres.append(Entry(kind = RES, res = r))
+  slot_of[r] = devres_next
+  devres_next = devres_next + 1
 }}
 
-# devres_release_group(hda, id): a closed group up to its close marker, an open one to the end;
-# entries are released newest first, then removed from the list in one go.
-proc devres_release_group(id: Grp) {{
-  var open_at: -1..{cap - 1} = last_index_of(devres, Entry(kind = OPEN, grp = id))
-  var close_at: -1..{cap - 1} = last_index_of(devres, Entry(kind = CLOSE, grp = id))
-  var stop: 0..{cap} = len(devres)
-  if close_at > open_at {{ stop = close_at + 1 }}
+# devres_release_group(dev, id): a closed group up to its close marker, an open one (the
+# original's NULL-id group) to the end of the list; its entries are released and removed.
+proc devres_release_group() {{
   if open_at >= 0 {{
-    for k in 0..{cap - 1} {{
-      if {cap - 1} - k >= open_at && {cap - 1} - k < stop {{
-        var e: Entry = devres[{cap - 1} - k]
-        if e.kind == RES {{
-          assert live[e.res] as double_release, "resource released twice"
-          live[e.res] = false
-        }}
+    var stop: 0..CAP = devres_next
+    if close_at > open_at {{ stop = close_at }}
+    for r in Res {{
+      if slot_of[r] > open_at && slot_of[r] < stop {{
+        assert live[r] as double_release, "resource released twice"
+        live[r] = false
+        slot_of[r] = -1
       }}
     }}
-    devres.remove_range(open_at, stop)
+    open_at = -1
+    close_at = -1
   }}
 }}
 
 proc try_to_bring_up_master() {{
   if master_added && !bound && (forall c in Comp: added[c]) {{
-    if FIX {{ devres.append(Entry(kind = OPEN, grp = g_master)) }}
-    else {{ devres.append(Entry(kind = OPEN, grp = g_anon)) }}
+    open_at = devres_next                    # devres_open_group(hda, FIX ? master : NULL)
+    devres_next = devres_next + 1
     devm_acquire(bind_res)
-    if FIX {{ devres.append(Entry(kind = CLOSE, grp = g_master)) }}
+    if FIX {{                                 # devres_close_group(hda, master)
+      close_at = devres_next
+      devres_next = devres_next + 1
+    }}
     bound = true
   }}
 }}
 
 proc take_down_master() {{
   if bound {{
-    if FIX {{ devres_release_group(g_master) }} else {{ devres_release_group(g_anon) }}
+    devres_release_group()
     bound = false
   }}
 }}

@@ -19,7 +19,10 @@ MAX_NESTING = 200
 @functools.cache
 def _parser() -> Lark:
     text = resources.files("checker").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    # cache=True: lark keeps the built LALR tables in the temp folder, keyed by a hash of the
+    # grammar and options (a rebuilt grammar gets a new file): half a second off every start
+    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                cache=True)
 
 
 def grammar_text() -> str:
