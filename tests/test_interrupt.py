@@ -93,8 +93,8 @@ def _run_and_signal(tmp_path: Path, sig: signal.Signals, *extra: str) -> tuple[i
     quick, slow = _specs(tmp_path)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", str(quick), str(slow),
-                          "-k", "500", "-e", "bmc", *extra], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                          "-k", "500", "-e", "bmc", *extra], cwd=REPO, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert p.stdout is not None
     seen = ""
     while "deadlock" not in seen:  # the last row of quick's table
