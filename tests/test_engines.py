@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -172,11 +173,23 @@ def test_violation_is_confirmed_by_a_bmc_trace(tmp_path: Path) -> None:
 
 def test_spacer_time_out_is_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def cancelled(self: z3.Fixedpoint, *query: z3.ExprRef) -> z3.CheckSatResult:
+        time.sleep(0.5)  # Spacer gives up when its time is over
         raise z3.Z3Exception("canceled")
 
     monkeypatch.setattr(z3.Fixedpoint, "query", cancelled)
-    r = _pdr(_models(tmp_path, IRQ)["fixed"], timeout=3.0)["use_after_release"]
-    assert r.status is Status.UNKNOWN and r.reason == "pdr: time-out after 3s"
+    r = _pdr(_models(tmp_path, IRQ)["fixed"], timeout=0.5)["use_after_release"]
+    assert r.status is Status.UNKNOWN and r.reason == "pdr: time-out after 0.5s"
+
+
+def test_spacer_cancelled_before_its_time_out_is_an_interrupt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Spacer says "canceled" for Ctrl-C/SIGTERM too (the CLI cancels z3): never a time-out then
+    def cancelled(self: z3.Fixedpoint, *query: z3.ExprRef) -> z3.CheckSatResult:
+        raise z3.Z3Exception("canceled")
+
+    monkeypatch.setattr(z3.Fixedpoint, "query", cancelled)
+    with pytest.raises(KeyboardInterrupt):
+        _pdr(_models(tmp_path, IRQ)["fixed"], timeout=30.0)
 
 
 def test_an_invariant_that_does_not_validate_is_not_a_proof(
