@@ -2,8 +2,8 @@
 at once, first conclusive answer per property wins.
 
 First the explicit-state engine explores the model up to a budget of states (`explicit_states`,
-deterministic, unlike a time budget), whatever `--depth` says: the seed scenarios have tens to
-hundreds of states, and exhausting them proves every open property and gives the shortest
+deterministic, unlike a time budget), whatever `--depth` says: the seed scenarios have at most
+85 states each, and exhausting them proves every open property and gives the shortest
 counterexamples with the fewest switches, without building the Z3 encoding at all. What it leaves
 open (the budget ran out) goes to the symbolic portfolio below, which `--depth` bounds.
 
