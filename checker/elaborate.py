@@ -301,7 +301,7 @@ class Elaborator:
             case I.BoolType():
                 return I.Lit(False, t, span)
             case I.IntType():
-                return I.Lit(0 if t.lo <= 0 <= t.hi else t.lo, t, span)
+                return I.Lit(t.default, t, span)
             case I.EnumType():
                 return I.Lit(None if t.nullable else 0, t, span)
             case I.NullType():

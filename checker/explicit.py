@@ -128,7 +128,7 @@ class Machine:
             case I.BoolType():
                 return False
             case I.IntType():
-                return 0 if t.lo <= 0 <= t.hi else t.lo
+                return t.default
             case I.EnumType():
                 return len(t.members) if t.nullable else 0
             case I.NullType():
@@ -691,11 +691,12 @@ class _Paths:
         last = min(vias, key=lambda a: (vias[a].switches, -1 if a is None else a))
         return vias[last].switches, last
 
-    def extend(self, s: State, actor: int, edge: _Edge, t: State) -> None:
-        """Record the edge s -> t (t one level deeper than s) taken by a step of `actor`."""
-        vias = self.best[s]
-        same = vias.get(actor)
-        sw, last = self.fewest(s)
+    def extend(self, s: State, fewest_s: tuple[int, Last], actor: int, edge: _Edge,
+               t: State) -> None:
+        """Record the edge s -> t (t one level deeper than s) taken by a step of `actor`;
+        `fewest_s` is `fewest(s)`, final once s is expanded (computed once for all its edges)."""
+        same = self.best[s].get(actor)
+        sw, last = fewest_s
         if last is not None and last != actor:
             sw += 1
         if same is not None and same.switches <= sw:
@@ -743,13 +744,14 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
         # per open property, the bad state of this level with the fewest switches
         bad_here: dict[str, tuple[int, State]] = {}
         for s in frontier:
+            fewest_s = paths.fewest(s)
             enabled: bool | None = None
             succ: list[tuple[int, Outcome]] = []
             if need_enabled or expand or depth == opts.depth:
                 enabled, succ = m.successors(s)
             for p in open_props:
                 if m.is_bad(p, s, enabled):
-                    sw, _ = paths.fewest(s)
+                    sw = fewest_s[0]
                     if p.name not in bad_here or sw < bad_here[p.name][0]:
                         bad_here[p.name] = (sw, s)
             for si, oc in succ:
@@ -764,7 +766,7 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
                     nxt.append(t)
                 elif seen != depth + 1:
                     continue  # reached earlier by a shorter path
-                paths.extend(s, m.steps[si][0], _Edge(s, si, oc.calls), t)
+                paths.extend(s, fewest_s, m.steps[si][0], _Edge(s, si, oc.calls), t)
             if len(paths.depth) > opts.max_states:
                 too_many = True
                 break

@@ -35,6 +35,12 @@ class IntType:
     def __str__(self) -> str:
         return str(self.lo) if self.lo == self.hi else f"{self.lo}..{self.hi}"
 
+    @property
+    def default(self) -> int:
+        """What a variable of this type holds when nothing initialises it: 0 if the range
+        holds it, else the lower end (every engine and export starts from this value)."""
+        return 0 if self.lo <= 0 <= self.hi else self.lo
+
 
 @dataclass(frozen=True)
 class EnumType:

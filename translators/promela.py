@@ -760,7 +760,7 @@ class Exporter:
             case I.BoolType():
                 return "false"
             case I.IntType():
-                return str(0 if t.lo <= 0 <= t.hi else t.lo)
+                return str(t.default)
             case I.EnumType():
                 return str(len(t.members)) if t.nullable else "0"
             case I.NullType():

@@ -747,7 +747,7 @@ class _Exporter:
             case I.BoolType():
                 return "FALSE"
             case I.IntType():
-                return self.num(0 if t.lo <= 0 <= t.hi else t.lo)
+                return self.num(t.default)
             case I.EnumType():
                 return '"null"' if t.nullable else _str(t.members[0])
             case I.NullType():

@@ -1091,7 +1091,7 @@ class Encoding:
             case I.BoolType():
                 return self.false
             case I.IntType():
-                return self.num(0 if t.lo <= 0 <= t.hi else t.lo, self.width_of(t))
+                return self.num(t.default, self.width_of(t))
             case I.EnumType():
                 return self.null(t) if t.nullable else self.num(0, self.width_of(t))
             case I.NullType():
