@@ -214,6 +214,9 @@ def check(
                                        "output is byte-identical across runs)")] = True,
     memory: Annotated[int, typer.Option(
         "--memory", help="MB of memory per solver; past it the check is UNKNOWN")] = 4096,
+    symmetry: Annotated[bool, typer.Option(
+        "--symmetry/--no-symmetry", help="explicit search: one state per permutation of the "
+                                         "instances of a symmetric enum-indexed family")] = True,
 ) -> None:
     """Check every property of each spec; print a verdict table and counterexamples."""
     if variant and all_variants:
@@ -225,7 +228,7 @@ def check(
     opts = CheckOptions(depth=depth, timeout_s=timeout, variants=tuple(variant or ()),
                         all_variants=all_variants, properties=tuple(prop or ()),
                         lib_paths=tuple(lib_path or ()), deadlock=deadlock, engine=engine,
-                        memory_mb=memory)
+                        memory_mb=memory, symmetry=symmetry)
     reports: list[SpecReport] = []
     try:
         files = spec_files(specs)

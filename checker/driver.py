@@ -32,6 +32,7 @@ class CheckOptions:
     deadlock: bool = True
     engine: str = "bmc"
     memory_mb: int | None = None  # per solver (BMC); None: no limit
+    symmetry: bool = True  # explicit search up to symmetric enum-indexed families
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ def _bmc_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], o
 
 def _explicit_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property],
                      opts: CheckOptions, progress: Progress | None) -> list[Result]:
-    return run_explicit(model, props, ExplicitOptions(opts.depth), progress)
+    return run_explicit(model, props, ExplicitOptions(opts.depth, symmetry=opts.symmetry),
+                        progress)
 
 
 def _kind_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], opts: CheckOptions,
@@ -90,7 +92,8 @@ def _auto_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], 
                  progress: Progress | None) -> list[Result]:
     from checker.portfolio import AutoOptions, run_auto
 
-    return run_auto(model, enc, props, AutoOptions(opts.depth, opts.timeout_s), progress)
+    return run_auto(model, enc, props, AutoOptions(opts.depth, opts.timeout_s,
+                                                   symmetry=opts.symmetry), progress)
 
 
 ENGINES: dict[str, Engine] = {"bmc": _bmc_engine, "kind": _kind_engine, "pdr": _pdr_engine,

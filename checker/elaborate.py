@@ -19,7 +19,7 @@ from checker.lower import Block, Exit, Label, Loop, lower_actor
 MAX_INT_MAGNITUDE = 1 << 20
 MAX_RANGE_SIZE = 1 << 12
 MAX_LIST_CAP = 64
-MAX_ACTOR_INSTANCES = 32
+MAX_ACTOR_INSTANCES = 64
 MAX_INLINE_DEPTH = 16
 MAX_STATE_LEAVES = 4096  # scalar components of one type and of the whole state (scenarios: < 200)
 
@@ -1190,8 +1190,9 @@ class Elaborator:
 
     def actor(self, d: A.ActorDecl) -> list[I.Actor]:
         instances: list[tuple[str, int | None, _Scope]] = []
+        index_type: I.Type | None = None
         if d.index_var is not None and d.index_domain is not None:
-            _, values = self.static_domain(d.index_domain, _Scope())
+            index_type, values = self.static_domain(d.index_domain, _Scope())
             if len(values) > MAX_ACTOR_INSTANCES:
                 self.diag.error("E150", f"actor '{d.name}' has {len(values)} instances (limit "
                                 f"{MAX_ACTOR_INSTANCES})", d.span)
@@ -1213,7 +1214,7 @@ class Elaborator:
             body = self.block(d.body[lead:], sc, ctx)
             steps = lower_actor(inst, body, d.span, self.diag)
             if steps is not None:
-                out.append(I.Actor(inst, d.name, idx, steps, d.span))
+                out.append(I.Actor(inst, d.name, idx, steps, d.span, index_type))
         return out
 
     def actor_var(self, inst: str, v: A.LocalDecl, scope: _Scope) -> None:

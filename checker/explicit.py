@@ -31,6 +31,7 @@ from checker import ir as I
 from checker.errors import Diagnostic, EngineError, SpecError
 from checker.results import Result, Status
 from checker.switches import model_members
+from checker.symmetry import Canon, Perm, Symmetry, find_symmetry
 from counterexamples.trace import (
     CallRecord,
     Loc,
@@ -51,10 +52,15 @@ CVal = bool | int | tuple["CVal", ...]
 State = tuple[CVal, ...]
 
 
+# values an `any` initialiser of one array or record may stand for in the explicit engine
+MAX_ANY_VALUES = 1 << 16
+
+
 @dataclass(frozen=True)
 class ExplicitOptions:
     depth: int = 40
     max_states: int = 2_000_000
+    symmetry: bool = True  # one state per orbit of a symmetric enum (checker/symmetry.py)
 
 
 class _Fault(Exception):
@@ -150,6 +156,18 @@ class Machine:
                 return list(range(t.lo, t.hi + 1))
             case I.EnumType():
                 return list(range(len(t.members) + (1 if t.nullable else 0)))
+            case I.ArrayType() | I.RecordType():
+                # an array or record initialised with `any`: every combination of its parts
+                parts = ([t.elem] * len(I.index_values(t.index)) if isinstance(t, I.ArrayType)
+                         else [ft for _, ft in t.fields])
+                options = [self.type_values(pt) for pt in parts]
+                count = 1
+                for o in options:
+                    count *= len(o)
+                if count > MAX_ANY_VALUES:
+                    raise EngineError(f"explicit engine: {count} initial values of {t} "
+                                      f"(limit {MAX_ANY_VALUES})")
+                return [tuple(c) for c in itertools.product(*options)]
             case _:
                 raise EngineError(f"explicit engine: cannot enumerate every value of {t}")
 
@@ -176,13 +194,17 @@ class Machine:
     def all_done(self, s: State) -> bool:
         return all(s[self.pc0 + ai] == len(self.labels[ai]) for ai in range(len(self.labels)))
 
-    def successors(self, s: State) -> tuple[bool, list[tuple[int, Outcome]]]:
-        """(some step is enabled by pc and awaits, [(step index, outcome)])."""
+    def successors(self, s: State, skip: frozenset[int] = frozenset()
+                   ) -> tuple[bool, list[tuple[int, Outcome]]]:
+        """(some step is enabled by pc and awaits, [(step index, outcome)]), the actors in
+        `skip` left out (under symmetry: those their class's leader stands for)."""
         out: list[tuple[int, Outcome]] = []
         enabled = False
         if s[self.halted_at]:
             return False, out
         for ai, row in enumerate(self.by_pc):
+            if ai in skip:
+                continue
             pc = s[self.pc0 + ai]
             assert isinstance(pc, int)
             if pc >= len(row) or row[pc] < 0:
@@ -692,9 +714,10 @@ class _Paths:
         return vias[last].switches, last
 
     def extend(self, s: State, fewest_s: tuple[int, Last], actor: int, edge: _Edge,
-               t: State) -> None:
+               t: State, key: int) -> None:
         """Record the edge s -> t (t one level deeper than s) taken by a step of `actor`;
-        `fewest_s` is `fewest(s)`, final once s is expanded (computed once for all its edges)."""
+        `fewest_s` is `fewest(s)`, final once s is expanded (computed once for all its edges);
+        `key` is the actor in t (under symmetry, the leader of its class there)."""
         same = self.best[s].get(actor)
         sw, last = fewest_s
         if last is not None and last != actor:
@@ -702,9 +725,9 @@ class _Paths:
         if same is not None and same.switches <= sw:
             sw, last = same.switches, actor
         into = self.best.setdefault(t, {})
-        old = into.get(actor)
+        old = into.get(key)
         if old is None or sw < old.switches:
-            into[actor] = _Via(sw, edge, last)
+            into[key] = _Via(sw, edge, last)
 
     def path(self, s: State) -> tuple[State, list[tuple[State, _Edge]]]:
         """The initial state and the edges of the best path into s."""
@@ -725,14 +748,26 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
                  progress: Progress | None = None) -> list[Result]:
     start = time.monotonic()
     m = Machine(model)
+    sym = (find_symmetry(model, m.var_index, m.pc0, tuple(m.viol_slot.values()))
+           if opts.symmetry else None)
     paths = _Paths()
     results: dict[str, Result] = {}
     open_props = list(props)
     need_enabled = any(p.kind is I.PropKind.DEADLOCK for p in props)
-    frontier = [s0 for s0 in m.initial_states() if paths.add_initial(s0)]
+    # under symmetry: per state of the frontier, the actors its class leaders stand for
+    followers: dict[State, frozenset[int]] = {}
+    frontier: list[State] = []
+    for s0 in m.initial_states():
+        if sym is not None:
+            c0 = sym.canon(s0)
+            s0 = c0.state
+            followers[s0] = sym.followers(c0)
+        if paths.add_initial(s0):
+            frontier.append(s0)
+    up_to = "" if sym is None else f" up to symmetry of {sym.names()}"
 
     def states() -> str:
-        return f"{len(paths.depth)} states"
+        return f"{len(paths.depth)} states{up_to}"
 
     depth = 0
     exhaustive = False
@@ -740,6 +775,7 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
     too_many = False
     while True:
         nxt: list[State] = []
+        nxt_followers: dict[State, frozenset[int]] = {}
         expand = depth < opts.depth
         # per open property, the bad state of this level with the fewest switches
         bad_here: dict[str, tuple[int, State]] = {}
@@ -748,7 +784,7 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
             enabled: bool | None = None
             succ: list[tuple[int, Outcome]] = []
             if need_enabled or expand or depth == opts.depth:
-                enabled, succ = m.successors(s)
+                enabled, succ = m.successors(s, followers.get(s, frozenset()))
             for p in open_props:
                 if m.is_bad(p, s, enabled):
                     sw = fewest_s[0]
@@ -757,6 +793,12 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
             for si, oc in succ:
                 t = oc.state
                 assert t is not None
+                actor = m.steps[si][0]
+                key = actor
+                c: Canon | None = None
+                if sym is not None:
+                    c = sym.canon(t)
+                    t, key = c.state, sym.key(c, actor)
                 seen = paths.depth.get(t)
                 if seen is None:
                     if not expand:
@@ -764,9 +806,11 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
                         continue
                     paths.depth[t] = depth + 1
                     nxt.append(t)
+                    if sym is not None and c is not None:
+                        nxt_followers[t] = sym.followers(c)
                 elif seen != depth + 1:
                     continue  # reached earlier by a shorter path
-                paths.extend(s, fewest_s, m.steps[si][0], _Edge(s, si, oc.calls), t)
+                paths.extend(s, fewest_s, actor, _Edge(s, si, oc.calls), t, key)
             if len(paths.depth) > opts.max_states:
                 too_many = True
                 break
@@ -776,7 +820,7 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
                 bad = bad_here[p.name][1]
                 results[p.name] = Result(p.name, p.kind, status, depth, "explicit",
                                          reason=f"explicit: {states()}",
-                                         trace=_trace(m, paths, bad, p),
+                                         trace=_trace(m, sym, paths, bad, p),
                                          seconds=time.monotonic() - start,
                                          states=len(paths.depth))
                 open_props.remove(p)
@@ -797,6 +841,7 @@ def run_explicit(model: I.Model, props: list[I.Property], opts: ExplicitOptions,
             exhaustive = not limit_hit
             break
         frontier = nxt
+        followers = nxt_followers
         depth += 1
     for p in open_props:
         if exhaustive:
@@ -814,25 +859,82 @@ def _format_arg(v: Value) -> str:
     return format_value(v).upper() if v is None else format_value(v)
 
 
-def _trace(m: Machine, paths: _Paths, s: State, p: I.Property) -> Trace:
+Calls = tuple[tuple[int, str, tuple[CVal, ...], tuple[I.Type, ...]], ...]
+
+
+def _trace(m: Machine, sym: Symmetry | None, paths: _Paths, s: State, p: I.Property) -> Trace:
     model = m.model
     cur, path = paths.path(s)
+    run = [(t, e.step, e.calls) for t, e in path] if sym is None else _replay(m, sym, path)
     initial = m.user_state(cur)
     prev = initial
     steps: list[TraceStep] = []
-    for j, (st, edge) in enumerate(path):
-        ai, step = m.steps[edge.step]
+    for j, (st, si, calls) in enumerate(run):
+        ai, step = m.steps[si]
         actor = model.actors[ai]
         recs = tuple(CallRecord(d, proc, tuple(_format_arg(m.value(a, t))
                                                for a, t in zip(args, types, strict=True)))
-                     for d, proc, args, types in edge.calls)
+                     for d, proc, args, types in calls)
         state = m.user_state(st)
         sp = step.span
         steps.append(TraceStep(j + 1, actor.name, step.label, Loc(sp.file, sp.line, sp.col),
                                recs, state, diff_states(prev, state)))
         prev = state
+    last = run[-1][0] if run else cur
     return Trace(model.spec, model.variant, p.name, p.kind.value, initial, tuple(steps),
-                 _violation(m, s, p), members=model_members(model))
+                 _violation(m, last, p), members=model_members(model))
+
+
+def _replay(m: Machine, sym: Symmetry, path: list[tuple[State, _Edge]]
+            ) -> list[tuple[State, int, Calls]]:
+    """The concrete run behind a path of representatives: (state, step, calls) per step.
+
+    The run starts in the path's initial state (a representative is a state) and keeps `perms`,
+    which take each representative to the concrete state. Where the path steps a class leader
+    and the previous step's actor is interchangeable with it, that actor steps instead: it is
+    the move the path's switch count was made with."""
+    perms = [tuple(range(g.n)) for g in sym.groups]
+    out: list[tuple[State, int, Calls]] = []
+    prev_actor: int | None = None
+    for r_next, edge in path:
+        r = edge.parent
+        leader_ai = m.steps[edge.step][0]
+        tries = [edge.step]
+        if prev_actor is not None:
+            inv = [_inverse(p) for p in perms]
+            here = sym.actor(prev_actor, inv)
+            cr = sym.canon(r)
+            pc = r[m.pc0 + here]
+            assert isinstance(pc, int)
+            if (here != leader_ai and sym.leader(cr, here) == sym.leader(cr, leader_ai)
+                    and pc < len(m.by_pc[here])
+                    and m.by_pc[here][pc] >= 0):
+                tries.insert(0, m.by_pc[here][pc])
+        found = next(((si, oc, c) for si in tries for oc in m.run_step(r, si)
+                      if oc is not None and oc.state is not None
+                      and (c := sym.canon(oc.state)).state == r_next), None)
+        if found is None:
+            raise EngineError("explicit: a step of a symmetry-reduced path does not replay")
+        si, oc, c = found
+        assert oc.state is not None
+        actor = sym.actor(m.steps[si][0], perms)
+        step = m.steps[si][1]
+        concrete_si = next(i for i, (ai, st) in enumerate(m.steps)
+                           if ai == actor and st.label == step.label)
+        calls = tuple((d, proc, tuple(sym.value(a, t, perms) for a, t in zip(args, types,
+                                                                             strict=True)),
+                       types) for d, proc, args, types in oc.calls)
+        out.append((sym.apply(oc.state, perms), concrete_si, calls))
+        perms = [tuple(p[i] for i in _inverse(q)) for p, q in zip(perms, c.perms, strict=True)]
+        prev_actor = actor
+    return out
+
+
+def _inverse(p: Perm) -> Perm:
+    inv = [0] * len(p)
+    for i, j in enumerate(p):
+        inv[j] = i
+    return tuple(inv)
 
 
 def _violation(m: Machine, s: State, p: I.Property) -> Violation:

@@ -502,6 +502,7 @@ class Actor:
     index: int | None
     steps: tuple[Step, ...]
     span: Span = _span()
+    index_type: Type | None = None  # an indexed family's: the type of its index variable
 
     def step(self, label: str) -> Step:
         for s in self.steps:

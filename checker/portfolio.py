@@ -55,6 +55,7 @@ class AutoOptions:
     timeout_s: float | None = None
     engines: tuple[str, ...] = ("kind", "pdr")
     explicit_states: int = AUTO_EXPLICIT_STATES  # 0: no explicit pre-pass
+    symmetry: bool = True
 
 
 Msg = tuple[str, str, Any]  # (kind of message, engine, payload)
@@ -115,8 +116,9 @@ def run_auto(model: I.Model, make_enc: Callable[[], Encoding], props: list[I.Pro
     if opts.explicit_states > 0:
         # bounded by states, not by --depth: within the budget the search is complete, so its
         # answers are conclusive (a counterexample longer than --depth is still a real one)
-        for r in run_explicit(model, props, ExplicitOptions(EXPLICIT_NO_DEPTH_BOUND,
-                                                            opts.explicit_states), progress):
+        explicit = ExplicitOptions(EXPLICIT_NO_DEPTH_BOUND, opts.explicit_states,
+                                   symmetry=opts.symmetry)
+        for r in run_explicit(model, props, explicit, progress):
             if r.status in CONCLUSIVE:
                 done[r.prop] = r
     rest = [p for p in props if p.name not in done]

@@ -39,7 +39,7 @@ def test_documented_defaults() -> None:
     assert parser.MAX_NESTING == 200
     assert loader.MAX_FILES == 64
     assert (E.MAX_INT_MAGNITUDE, E.MAX_RANGE_SIZE, E.MAX_LIST_CAP) == (1 << 20, 1 << 12, 64)
-    assert (E.MAX_ACTOR_INSTANCES, E.MAX_INLINE_DEPTH, E.MAX_STATE_LEAVES) == (32, 16, 4096)
+    assert (E.MAX_ACTOR_INSTANCES, E.MAX_INLINE_DEPTH, E.MAX_STATE_LEAVES) == (64, 16, 4096)
     assert MAX_DEPTH == 1000
     assert CheckOptions().memory_mb is None and CheckOptions().timeout_s is None
 
@@ -74,10 +74,11 @@ def test_list_capacity(tmp_path: Path) -> None:
 
 
 def test_actor_instances(tmp_path: Path) -> None:
-    errs = _errors(tmp_path, "actor w[i in 1..33] { s: skip }\n")
-    assert errs == [("E150", 1, "actor 'w' has 33 instances (limit 32)")]
-    errs = _errors(tmp_path, "actor w[i in 1..20] { s: skip }\nactor v[i in 1..13] { s: skip }\n")
-    assert [(c, m) for c, _, m in errs] == [("E150", "33 actor instances (limit 32)")]
+    errs = _errors(tmp_path, "actor w[i in 1..65] { s: skip }\n")
+    assert errs == [("E150", 1, "actor 'w' has 65 instances (limit 64)")]
+    errs = _errors(tmp_path, "actor w[i in 1..40] { s: skip }\nactor v[i in 1..25] { s: skip }\n")
+    assert [(c, m) for c, _, m in errs] == [("E150", "65 actor instances (limit 64)")]
+    _ok(tmp_path, "actor w[i in 1..40] { s: skip }\nactor v[i in 1..24] { s: skip }\n")
 
 
 def test_state_size(tmp_path: Path) -> None:
