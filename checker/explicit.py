@@ -21,7 +21,6 @@ explored (`Result.states`); the rate is the caller's to show, so verdict texts a
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 
 from checker import ir as I
 from checker.errors import Diagnostic, EngineError, SpecError
+from checker.explicit_expr import ExprCompiler
 from checker.results import Result, Status
 from checker.switches import model_members
 from checker.symmetry import Canon, Perm, Symmetry, find_symmetry
@@ -103,6 +103,8 @@ class Machine:
         self.viol0 = self.halted_at + 1
         self.viol_slot = {p: self.viol0 + i for i, p in enumerate(self.viol_props)}
         self.sites = {s.id: s for s in model.sites}
+        self.procs = {p.name: p for p in model.procs}
+        self.expr = ExprCompiler(self.var_index, self.width, self.lit, self.default)
         # the steps, in the encoding's order; indexed by (actor, pc) for a fast pc test
         self.steps: list[tuple[int, I.Step]] = [(ai, s) for ai, a in enumerate(model.actors)
                                                 for s in a.steps]
@@ -373,90 +375,23 @@ class _Exec:
 
     # ---- expressions ----
     def eval(self, e: I.Expr) -> CVal:
-        m = self.m
-        match e:
-            case I.Lit():
-                return m.lit(e.value, e.type)
-            case I.VarRef():
-                if e.scope is I.Scope.STATE:
-                    return self.state[m.var_index[e.name]]
-                for fr in reversed(self.frames):
-                    if e.name in fr:
-                        return fr[e.name]
-                raise EngineError(f"unbound temporary {e.name}")
-            case I.FieldRef():
-                base = self.eval(e.base)
-                rt = e.base.type
-                assert isinstance(base, tuple) and isinstance(rt, I.RecordType)
-                return base[_field_pos(rt, e.name)]
-            case I.IndexRef():
-                base = self.eval(e.base)
-                idx = self.eval(e.index)
-                assert isinstance(idx, int)
-                return self.read_index(e, base, idx)
-            case I.Unary():
-                v = self.eval(e.operand)
-                if e.op is I.UnaryOp.NOT:
-                    return not v
-                assert isinstance(v, int)
-                return m.wrap(-v)
-            case I.Binary():
-                return self.binary(e)
-            case I.Ite():
-                # only the arm taken runs its checks (like C's `?:`); its value is all we need
-                return self.eval(e.then) if self.eval(e.cond) else self.eval(e.orelse)
-            case I.Coerce():
-                v = self.eval(e.operand)
-                if e.site:
-                    st, tt = e.operand.type, e.type
-                    assert isinstance(v, int)
-                    if isinstance(tt, I.IntType):
-                        self.check(e.site, v < tt.lo or v > tt.hi)
-                    elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
-                        self.check(e.site, v == len(tt.members))
-                return v
-            case I.ListFn():
-                lst = self.eval(e.list)
-                assert isinstance(lst, tuple)
-                arg = self.eval(e.arg) if e.arg is not None else None
-                match e.fn:
-                    case I.ListQuery.LEN:
-                        return len(lst)
-                    case I.ListQuery.CONTAINS:
-                        return arg in lst
-                    case I.ListQuery.INDEX_OF:
-                        return lst.index(arg) if arg in lst else -1
-                    case I.ListQuery.LAST_INDEX_OF:
-                        return len(lst) - 1 - lst[::-1].index(arg) if arg in lst else -1
-            case I.Quant():
-                fr = self.frames[-1]
-                vals: list[bool] = []
-                for x in e.values:
-                    fr[e.var] = m.lit(x.value, x.type)
-                    b = self.eval(e.body)
-                    assert isinstance(b, bool)
-                    vals.append(b)
-                fr.pop(e.var, None)
-                return all(vals) if e.kind is I.QuantKind.FORALL else any(vals)
-            case I.RecordLit():
-                return tuple(self.eval(v) for v in e.values)
-            case I.ListLit():
-                return tuple(self.eval(x) for x in e.items)
-            case I.ArrayFill():
-                v = self.eval(e.value)
-                return tuple(v for _ in I.index_values(e.type.index))
+        v: CVal = self.m.expr(e)(self)
+        return v
 
     def read_index(self, e: I.IndexRef, base: CVal, idx: int) -> CVal:
         """A read as the encoding does it: a check, then the element (or the last slot)."""
         assert isinstance(base, tuple)
         bt = e.base.type
         if isinstance(bt, I.ArrayType):
-            keys = I.index_values(bt.index)
-            if isinstance(bt.index, I.EnumType):
-                self.check(e.site, idx == len(bt.index.members))
+            it = bt.index
+            if isinstance(it, I.EnumType):
+                if e.site:
+                    self.check(e.site, idx == len(it.members))
+                pos = idx
             else:
-                self.check(e.site, idx < keys[0] or idx > keys[-1])
-            pos = idx - keys[0]
+                if e.site:
+                    self.check(e.site, idx < it.lo or idx > it.hi)
+                pos = idx - it.lo
             return base[pos] if 0 <= pos < len(base) else base[-1]
         assert isinstance(bt, I.ListType) and bt.elem is not None
         self.check(e.site, idx < 0 or idx >= len(base))
@@ -466,53 +401,6 @@ class _Exec:
         if 0 <= idx < bt.cap - 1 or len(base) < bt.cap:
             return self.m.default(bt.elem)
         return base[-1]
-
-    def binary(self, e: I.Binary) -> CVal:
-        op = e.op
-        a = self.eval(e.left)
-        # `&&`, `||` and `=>` short-circuit: the right operand's checks run only when it
-        # decides the value, as in the encoding's `eval_under`
-        match op:
-            case I.BinaryOp.AND:
-                return bool(a) and bool(self.eval(e.right))
-            case I.BinaryOp.OR:
-                return bool(a) or bool(self.eval(e.right))
-            case I.BinaryOp.IMPLIES:
-                return (not a) or bool(self.eval(e.right))
-        b = self.eval(e.right)
-        match op:
-            case I.BinaryOp.EQ:
-                return a == b
-            case I.BinaryOp.NE:
-                return a != b
-        assert isinstance(a, int) and isinstance(b, int)
-        w = self.m.wrap
-        match op:
-            case I.BinaryOp.ADD:
-                return w(a + b)
-            case I.BinaryOp.SUB:
-                return w(a - b)
-            case I.BinaryOp.MUL:
-                return w(a * b)
-            case I.BinaryOp.DIV:
-                if b == 0:
-                    raise EngineError("division by zero")
-                q = abs(a) // abs(b)
-                return w(q if (a < 0) == (b < 0) else -q)
-            case I.BinaryOp.MOD:
-                if b == 0:
-                    raise EngineError("division by zero")
-                r = abs(a) % abs(b)
-                return w(-r if a < 0 else r)
-            case I.BinaryOp.LT:
-                return a < b
-            case I.BinaryOp.LE:
-                return a <= b
-            case I.BinaryOp.GT:
-                return a > b
-            case I.BinaryOp.GE:
-                return a >= b
-        raise EngineError(f"operator {op}")
 
     # ---- writes ----
     def write(self, lv: I.Expr, value: CVal) -> None:
@@ -539,7 +427,7 @@ class _Exec:
                 self.read_index(lv, base, idx)  # the same null/bounds check as a read
                 bt = lv.base.type
                 if isinstance(bt, I.ArrayType):
-                    pos = idx - I.index_values(bt.index)[0]
+                    pos = idx - _index_lo(bt.index)
                     if not 0 <= pos < len(base):
                         return  # no slot matches: the encoding writes nothing
                 else:
@@ -617,15 +505,18 @@ class _Exec:
                 self.calls.append((s.depth, s.proc, args, tuple(a.type for a in s.args)))
 
     def call(self, s: I.Call) -> None:
-        proc = self.m.model.proc(s.proc)
+        proc = self.m.procs[s.proc]
         args = tuple(self.eval(a) for a in s.args)
         types = tuple(t for _, t in proc.params)
         self.calls.append((self.depth, s.proc, args, types))
         self.frames.append({n: v for (n, _), v in zip(proc.params, args, strict=True)})
         self.result.append(None)
         self.depth += 1
-        with contextlib.suppress(_Returned):
+        # not contextlib.suppress: this runs on every call, where the context manager costs
+        try:  # noqa: SIM105
             self.run(proc.body)
+        except _Returned:
+            pass
         self.depth -= 1
         self.frames.pop()
         res = self.result.pop()
@@ -655,6 +546,10 @@ class _Exec:
                 self.write(s.target, lst[:-1])
             case I.ListMut.CLEAR:
                 self.write(s.target, ())
+
+
+def _index_lo(t: I.EnumType | I.IntType) -> int:
+    return 0 if isinstance(t, I.EnumType) else t.lo
 
 
 def _field_pos(t: I.RecordType, name: str) -> int:

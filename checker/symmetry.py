@@ -144,6 +144,9 @@ class Symmetry:
     nactors: int
     # actor -> (group, family, member) for the actors of symmetric families
     where: dict[int, tuple[int, int, int]]
+    # leader patterns seen -> their followers (a cache: few patterns recur in many states)
+    _followers: dict[tuple[Perm, ...], frozenset[int]] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False)
 
     def names(self) -> str:
         return ", ".join(g.enum for g in self.groups)
@@ -169,12 +172,15 @@ class Symmetry:
 
     def followers(self, c: Canon) -> frozenset[int]:
         """The actors of c.state that their class's leader stands for (not expanded)."""
-        out: list[int] = []
-        for g, lead in zip(self.groups, c.leaders, strict=True):
-            for j, lj in enumerate(lead):
-                if lj != j:
-                    out.extend(fam[j] for fam in g.actors)
-        return frozenset(out)
+        hit = self._followers.get(c.leaders)
+        if hit is None:
+            out: list[int] = []
+            for g, lead in zip(self.groups, c.leaders, strict=True):
+                for j, lj in enumerate(lead):
+                    if lj != j:
+                        out.extend(fam[j] for fam in g.actors)
+            hit = self._followers[c.leaders] = frozenset(out)
+        return hit
 
     def leader(self, c: Canon, actor: int) -> int:
         """The leader, in c.state, of actor's class (an actor of c.state)."""
