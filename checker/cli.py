@@ -23,6 +23,7 @@ from checker.errors import (
 )
 from checker.loader import read_source
 from checker.parser import parse_text
+from checker.portfolio import AUTO_EXPLICIT_STATES
 from checker.results import Status
 from counterexamples.text import render_text
 from counterexamples.trace import Trace, with_sources
@@ -217,18 +218,23 @@ def check(
     symmetry: Annotated[bool, typer.Option(
         "--symmetry/--no-symmetry", help="explicit search: one state per permutation of the "
                                          "instances of a symmetric enum-indexed family")] = True,
+    explicit_states: Annotated[int, typer.Option(
+        "--explicit-states", help="auto: states its explicit pass may visit before the "
+                                  "symbolic engines take over (0: skip the pass)")]
+    = AUTO_EXPLICIT_STATES,
 ) -> None:
     """Check every property of each spec; print a verdict table and counterexamples."""
     if variant and all_variants:
         _err("drvmc: error: --variant and --all-variants exclude each other")
         raise typer.Exit(ExitCode.SPEC_ERROR)
-    if memory < 16 or (timeout is not None and timeout <= 0):
-        _err("drvmc: error: --memory must be at least 16 (MB) and --timeout positive (s)")
+    if memory < 16 or (timeout is not None and timeout <= 0) or explicit_states < 0:
+        _err("drvmc: error: --memory must be at least 16 (MB), --timeout positive (s) and "
+             "--explicit-states not negative")
         raise typer.Exit(ExitCode.SPEC_ERROR)
     opts = CheckOptions(depth=depth, timeout_s=timeout, variants=tuple(variant or ()),
                         all_variants=all_variants, properties=tuple(prop or ()),
                         lib_paths=tuple(lib_path or ()), deadlock=deadlock, engine=engine,
-                        memory_mb=memory, symmetry=symmetry)
+                        memory_mb=memory, symmetry=symmetry, explicit_states=explicit_states)
     reports: list[SpecReport] = []
     try:
         files = spec_files(specs)

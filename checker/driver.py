@@ -14,6 +14,7 @@ from checker.elaborate import BASE_VARIANT, elaborate, variant_names
 from checker.errors import Interrupted, UsageError
 from checker.explicit import ExplicitOptions, run_explicit
 from checker.loader import Program, load_program
+from checker.portfolio import AUTO_EXPLICIT_STATES
 from checker.results import Result, Status, expect_text, expectation_for, matches
 from checker.vacuity import flag_vacuous
 from translators.z3_encoding import Encoding
@@ -33,6 +34,7 @@ class CheckOptions:
     engine: str = "bmc"
     memory_mb: int | None = None  # per solver (BMC); None: no limit
     symmetry: bool = True  # explicit search up to symmetric enum-indexed families
+    explicit_states: int = AUTO_EXPLICIT_STATES  # auto's explicit pass; 0: none
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ def _auto_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], 
     from checker.portfolio import AutoOptions, run_auto
 
     return run_auto(model, enc, props, AutoOptions(opts.depth, opts.timeout_s,
+                                                   explicit_states=opts.explicit_states,
                                                    symmetry=opts.symmetry), progress)
 
 
