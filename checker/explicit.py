@@ -378,30 +378,6 @@ class _Exec:
         v: CVal = self.m.expr(e)(self)
         return v
 
-    def read_index(self, e: I.IndexRef, base: CVal, idx: int) -> CVal:
-        """A read as the encoding does it: a check, then the element (or the last slot)."""
-        assert isinstance(base, tuple)
-        bt = e.base.type
-        if isinstance(bt, I.ArrayType):
-            it = bt.index
-            if isinstance(it, I.EnumType):
-                if e.site:
-                    self.check(e.site, idx == len(it.members))
-                pos = idx
-            else:
-                if e.site:
-                    self.check(e.site, idx < it.lo or idx > it.hi)
-                pos = idx - it.lo
-            return base[pos] if 0 <= pos < len(base) else base[-1]
-        assert isinstance(bt, I.ListType) and bt.elem is not None
-        self.check(e.site, idx < 0 or idx >= len(base))
-        # the encoding's list has `cap` slots, the unused ones holding the default value
-        if 0 <= idx < len(base):
-            return base[idx]
-        if 0 <= idx < bt.cap - 1 or len(base) < bt.cap:
-            return self.m.default(bt.elem)
-        return base[-1]
-
     # ---- writes ----
     def write(self, lv: I.Expr, value: CVal) -> None:
         match lv:
@@ -421,10 +397,10 @@ class _Exec:
                 pos = _field_pos(rt, lv.name)
                 self.write(lv.base, (*base[:pos], value, *base[pos + 1:]))
             case I.IndexRef():
+                self.eval(lv)  # a write makes the null/bounds checks of a read, first
                 base = self.eval(lv.base)
                 idx = self.eval(lv.index)
                 assert isinstance(base, tuple) and isinstance(idx, int)
-                self.read_index(lv, base, idx)  # the same null/bounds check as a read
                 bt = lv.base.type
                 if isinstance(bt, I.ArrayType):
                     pos = idx - _index_lo(bt.index)
