@@ -334,10 +334,12 @@ class _Normaliser:
     member, their own variables' names and their own check sites' numbers; raises
     _NotSymmetric on anything that tells members apart."""
 
-    def __init__(self, enum: I.EnumType, member: int | None, owner: str | None) -> None:
+    def __init__(self, enum: I.EnumType, member: int | None, owner: str | None,
+                 private: frozenset[str] = frozenset()) -> None:
         self.enum = enum
         self.member = member
         self.prefix = None if owner is None else owner + "."
+        self.private = private  # the instances' own variables, which no one else may name
         self.sites: list[int] = []
 
     def full(self, values: tuple[I.Lit, ...]) -> bool:
@@ -353,6 +355,8 @@ class _Normaliser:
             case I.VarRef() if (self.prefix is not None and x.scope is I.Scope.STATE
                                 and x.name.startswith(self.prefix)):
                 return dataclasses.replace(x, name=x.name[len(self.prefix):])
+            case I.VarRef() if x.scope is I.Scope.STATE and x.name in self.private:
+                raise _NotSymmetric
             case I.For() if _is_enum(x.var_type, self.enum.name):
                 raise _NotSymmetric
             case I.Quant() if _is_enum(x.var_type, self.enum.name):
@@ -406,8 +410,10 @@ def _group(model: I.Model, enum: I.EnumType, var_slot: dict[str, int], pc0: int,
     if not fams or n < 2:
         return None
     in_family = {ai for f in fams for ai in f}
+    instance_names = {model.actors[ai].name for ai in in_family}
+    private = frozenset(v.name for v in model.vars if v.owner in instance_names)
     try:
-        outside = _Normaliser(enum, None, None)
+        outside = _Normaliser(enum, None, None, private)
         for ai, a in enumerate(model.actors):
             if ai not in in_family:
                 outside.norm(a.steps)
