@@ -17,6 +17,11 @@ Breadth-first order makes every counterexample a shortest one, and among the sho
 search keeps one with the fewest context switches (as BMC does); when the reachable state space
 is exhausted within the bound, the open properties are PROVEN. A result counts the states it
 explored (`Result.states`); the rate is the caller's to show, so verdict texts are deterministic.
+
+The instances of an enum-indexed actor family the spec treats symmetrically are searched up to
+permutation (checker/symmetry.py): the search runs on representatives, and a counterexample is
+replayed as the concrete run behind them. Expressions are compiled once to closures
+(checker/explicit_expr.py); statements are interpreted here.
 """
 
 from __future__ import annotations
