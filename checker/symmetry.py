@@ -50,14 +50,13 @@ class Group:
     enum: str
     n: int
     actors: tuple[tuple[int, ...], ...]  # per family: the actor of each member's instance
-    pcs: tuple[tuple[int, ...], ...]  # per member: the pc slots of its instances
     owned: tuple[tuple[tuple[int, Mover | None], ...], ...]  # per member: own variables
     shared: tuple[tuple[int, Mover, Projector | None], ...]  # other slots that mention the enum
     site_owner: dict[int, tuple[int, int]]  # a member's own check site -> (member, position)
     member_sites: tuple[tuple[int, ...], ...]  # per member: its own sites, by position
     viol: tuple[int, ...]  # the slots holding a property's first failed site
     plain: bool  # no state variable holds a member as a value: equal signatures commute
-    # the same slots column by column: per family / own variable, the slot of each member
+    # per family: the pc slot of each member's instance; per own variable: each member's slot
     pc_columns: tuple[tuple[int, ...], ...] = ()
     owned_columns: tuple[tuple[int, ...], ...] = ()
     identity: Perm = ()
@@ -141,7 +140,6 @@ class Canon:
 @dataclass(frozen=True)
 class Symmetry:
     groups: tuple[Group, ...]
-    nactors: int
     # actor -> (group, family, member) for the actors of symmetric families
     where: dict[int, tuple[int, int, int]]
     # leader patterns seen -> their followers (a cache: few patterns recur in many states)
@@ -470,7 +468,6 @@ def _group(model: I.Model, enum: I.EnumType, var_slot: dict[str, int], pc0: int,
                       for mine in owned)
     return Group(
         enum=enum.name, n=n, actors=tuple(fams),
-        pcs=tuple(tuple(pc0 + fam[k] for fam in fams) for k in range(n)),
         owned=own_slots, shared=tuple(shared), site_owner=site_owner,
         member_sites=tuple(member_sites), viol=viol, plain=plain,
         pc_columns=tuple(tuple(pc0 + a for a in fam) for fam in fams),
@@ -488,7 +485,7 @@ def find_symmetry(model: I.Model, var_slot: dict[str, int], pc0: int,
         return None
     where = {a: (gi, fi, k) for gi, g in enumerate(groups) for fi, fam in enumerate(g.actors)
              for k, a in enumerate(fam)}
-    return Symmetry(tuple(groups), len(model.actors), where)
+    return Symmetry(tuple(groups), where)
 
 
 __all__ = ["Canon", "Group", "Symmetry", "find_symmetry"]
