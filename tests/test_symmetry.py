@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -84,8 +85,6 @@ def test_families_found_symmetric_or_not() -> None:
 
 
 def _load_text(text: str) -> I.Model:
-    import tempfile
-
     with tempfile.TemporaryDirectory() as d:
         return _model(Path(d), text)
 
@@ -134,9 +133,8 @@ def test_integer_indexed_families_are_not_reduced(tmp_path: Path) -> None:
 
 
 def test_instances_that_differ_are_not_reduced(tmp_path: Path) -> None:
-    # the member is named only as the instance's own index, but the instances' own variables
-    # start differently: w[w1] starts at its own member, the others too, so all agree; an
-    # initialiser naming another member does not
+    # an own variable that starts at the instance's own member keeps the symmetry (each instance
+    # names only itself); one that starts at a fixed member tells the instances apart
     text = BASE.format(body="skip", extra="").replace(
         "actor w[x in W] {\n", "actor w[x in W] {\n  var me: W = x\n")
     assert _sym_names(_model(tmp_path, text)) == ["W"]
