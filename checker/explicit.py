@@ -94,8 +94,6 @@ class Machine:
     def __init__(self, model: I.Model) -> None:
         self.model = model
         self.width = bit_width(model)
-        self._half = 1 << (self.width - 1)
-        self._mask = (1 << self.width) - 1
         self.nvars = len(model.vars)
         self.var_index = {v.name: i for i, v in enumerate(model.vars)}
         self.labels = [[s.label for s in a.steps] for a in model.actors]
@@ -121,9 +119,6 @@ class Machine:
             self.by_pc[ai][pc] = si
 
     # ---- values ----
-    def wrap(self, x: int) -> int:
-        return ((x + self._half) & self._mask) - self._half
-
     def lit(self, value: bool | int | None, t: I.Type) -> CVal:
         match t:
             case I.BoolType():
@@ -399,7 +394,7 @@ class _Exec:
                 base = self.eval(lv.base)
                 rt = lv.base.type
                 assert isinstance(base, tuple) and isinstance(rt, I.RecordType)
-                pos = _field_pos(rt, lv.name)
+                pos = rt.field_index(lv.name)
                 self.write(lv.base, (*base[:pos], value, *base[pos + 1:]))
             case I.IndexRef():
                 self.eval(lv)  # a write makes the null/bounds checks of a read, first
@@ -531,13 +526,6 @@ class _Exec:
 
 def _index_lo(t: I.EnumType | I.IntType) -> int:
     return 0 if isinstance(t, I.EnumType) else t.lo
-
-
-def _field_pos(t: I.RecordType, name: str) -> int:
-    for i, (n, _) in enumerate(t.fields):
-        if n == name:
-            return i
-    raise KeyError(name)
 
 
 # ---------------------------------------------------------------------- search

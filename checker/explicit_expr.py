@@ -70,7 +70,7 @@ class ExprCompiler:
                 base = c(e.base)
                 rt = e.base.type
                 assert isinstance(rt, I.RecordType)
-                pos = _field_pos(rt, e.name)
+                pos = rt.field_index(e.name)
                 return lambda ex: base(ex)[pos]
             case I.IndexRef():
                 return self._index(e)
@@ -262,13 +262,6 @@ def _c_mod(a: int, b: int) -> int:
         raise EngineError("division by zero")
     r = abs(a) % abs(b)
     return -r if a < 0 else r
-
-
-def _field_pos(t: I.RecordType, name: str) -> int:
-    for i, (n, _) in enumerate(t.fields):
-        if n == name:
-            return i
-    raise KeyError(name)
 
 
 __all__ = ["Env", "ExprCompiler", "Fn"]

@@ -80,6 +80,13 @@ class RecordType:
                 return t
         return None
 
+    def field_index(self, name: str) -> int:
+        """The field's position (records are tuples in field order in the explicit engine)."""
+        for i, (n, _) in enumerate(self.fields):
+            if n == name:
+                return i
+        raise KeyError(name)
+
 
 @dataclass(frozen=True)
 class ArrayType:

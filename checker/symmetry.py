@@ -220,27 +220,14 @@ def _is_enum(t: I.Type, enum: str) -> bool:
     return isinstance(t, I.EnumType) and t.name == enum
 
 
-def _mentions(t: I.Type, enum: str) -> bool:
-    match t:
-        case I.EnumType():
-            return t.name == enum
-        case I.ArrayType():
-            return _is_enum(t.index, enum) or _mentions(t.elem, enum)
-        case I.RecordType():
-            return any(_mentions(ft, enum) for _, ft in t.fields)
-        case I.ListType():
-            return t.elem is not None and _mentions(t.elem, enum)
-        case _:
-            return False
-
-
 def _holds_member(t: I.Type, enum: str) -> bool:
     """A value of t can be a member of enum, or one enum-indexed array sits inside another."""
     match t:
         case I.EnumType():
             return t.name == enum
         case I.ArrayType():
-            if _is_enum(t.index, enum) and _mentions(t.elem, enum):
+            # a type mentions the enum exactly when its values have something to move
+            if _is_enum(t.index, enum) and _mover(t.elem, enum) is not None:
                 return True
             return _holds_member(t.elem, enum)
         case I.RecordType():
@@ -456,10 +443,9 @@ def _group(model: I.Model, enum: I.EnumType, var_slot: dict[str, int], pc0: int,
     for v in model.vars:
         if _holds_member(v.type, enum.name):
             plain = False
-        if v.name in owned_vars or not _mentions(v.type, enum.name):
-            continue
         mover = _mover(v.type, enum.name)
-        assert mover is not None
+        if v.name in owned_vars or mover is None:
+            continue
         shared.append((var_slot[v.name], mover, _projector(v.type, enum.name)))
     site_owner = {sid: (k, i) for k, sites in enumerate(member_sites)
                   for i, sid in enumerate(sites) if any(
