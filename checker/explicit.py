@@ -30,6 +30,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import assert_never
 
 from checker import ir as I
 from checker.errors import Diagnostic, EngineError, SpecError
@@ -522,6 +523,20 @@ class _Exec:
                 self.write(s.target, lst[:-1])
             case I.ListMut.CLEAR:
                 self.write(s.target, ())
+            case I.ListMut.TRUNCATE:
+                assert s.arg is not None
+                t = self.eval(s.arg)
+                assert isinstance(t, int)
+                self.check(s.site, t < 0 or t > n)
+                self.write(s.target, lst[:t])
+            case I.ListMut.REMOVE_RANGE:
+                assert s.arg is not None and s.arg2 is not None
+                a, b = self.eval(s.arg), self.eval(s.arg2)
+                assert isinstance(a, int) and isinstance(b, int)
+                self.check(s.site, a < 0 or a > b or b > n)
+                self.write(s.target, lst[:a] + lst[b:])
+            case _:
+                assert_never(s.op)
 
 
 def _index_lo(t: I.EnumType | I.IntType) -> int:

@@ -27,6 +27,7 @@ import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import assert_never
 from pathlib import Path
 
 from checker import ir as I
@@ -719,6 +720,28 @@ class _Body:
                     sel(f"({n} == {k + 1})", d, old) for k, old in enumerate(lst.items))))
             case I.ListMut.CLEAR:
                 self.write(s.target, PList("0", tuple(d for _ in range(cap))))
+            case I.ListMut.TRUNCATE:
+                assert s.arg is not None
+                t = self.ex(s.arg)
+                assert isinstance(t, str)
+                self.fault_check_opt(s.site, f"({t} < 0 || {t} > {n})")
+                self.write(s.target, PList(t, tuple(
+                    sel(f"({k} >= {t})", d, old) for k, old in enumerate(lst.items))))
+            case I.ListMut.REMOVE_RANGE:
+                assert s.arg is not None and s.arg2 is not None
+                a, b = self.ex(s.arg), self.ex(s.arg2)
+                assert isinstance(a, str) and isinstance(b, str)
+                self.fault_check_opt(s.site, f"({a} < 0 || {a} > {b} || {b} > {n})")
+                # item k of the result is item k + (b - a) of the old list past position a
+                w = f"({b} - {a})"
+                padded = (*lst.items, *(d for _ in range(cap + 1)))
+                self.write(s.target, PList(f"({n} - {w})", tuple(
+                    sel(f"({k} < {a})", lst.items[k],
+                        pick(w, tuple(range(cap + 1)),
+                             tuple(padded[k + j] for j in range(cap + 1))))
+                    for k in range(cap))))
+            case _:
+                assert_never(s.op)
 
     def fault_check_opt(self, site: int | None, bad: str) -> None:
         if site:
