@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from checker import ast as A
 from checker import ir as I
@@ -329,8 +330,10 @@ class Elaborator:
             case I.EnumType():
                 vals: list[I.Lit] = [I.Lit(i, t, span) for i in range(len(t.members))]
                 return (*vals, I.Lit(None, t, span)) if t.nullable else tuple(vals)
-        self.diag.error("E104", f"'any' is for bool, range and enum variables, not {t}", span)
-        raise _Poison
+            case _:
+                self.diag.error("E104", f"'any' is for bool, range and enum variables, not {t}",
+                                span)
+                raise _Poison
 
     # ------------------------------------------------------------------ sites
     def site(self, prop: str, message: str, fatal: bool, span: Span) -> int:
@@ -1318,7 +1321,8 @@ def _leaves(t: I.Type) -> int:
             return n * _leaves(t.elem)
         case I.ListType():
             return 1 + t.cap * (_leaves(t.elem) if t.elem is not None else 0)
-    return 1
+        case _:
+            return 1
 
 
 def _retype(e: I.Expr, t: I.Type) -> I.Expr:
@@ -1370,7 +1374,11 @@ def _arith_type(op: I.BinaryOp, a: I.IntType, b: I.IntType) -> I.IntType | None:
             if a.lo >= 0:
                 return I.IntType(0, min(b.lo - 1, a.hi))
             return I.IntType(-(b.lo - 1), b.lo - 1)
-    return None
+        case (I.BinaryOp.EQ | I.BinaryOp.NE | I.BinaryOp.LT | I.BinaryOp.LE | I.BinaryOp.GT
+              | I.BinaryOp.GE | I.BinaryOp.AND | I.BinaryOp.OR | I.BinaryOp.IMPLIES):
+            return None  # not arithmetic
+        case _:
+            assert_never(op)
 
 
 def _tdiv(x: int, y: int) -> int:
@@ -1398,7 +1406,8 @@ def _fold(e: I.Expr) -> I.Expr:
             return e.left
         case I.Quant(values=()):
             return I.Lit(e.kind is I.QuantKind.FORALL, I.BOOL, e.span)
-    return e
+        case _:
+            return e
 
 
 def _eval_binary(op: I.BinaryOp, a: bool | int | None, b: bool | int | None) -> bool | int | None:
@@ -1413,9 +1422,8 @@ def _eval_binary(op: I.BinaryOp, a: bool | int | None, b: bool | int | None) -> 
             return bool(a) or bool(b)
         case I.BinaryOp.IMPLIES:
             return (not a) or bool(b)
-    if not isinstance(a, int) or not isinstance(b, int):
-        return None
-    match op:
+        case _ if not isinstance(a, int) or not isinstance(b, int):
+            return None
         case I.BinaryOp.ADD:
             return a + b
         case I.BinaryOp.SUB:
@@ -1434,7 +1442,8 @@ def _eval_binary(op: I.BinaryOp, a: bool | int | None, b: bool | int | None) -> 
             return a > b
         case I.BinaryOp.GE:
             return a >= b
-    return None
+        case _:
+            assert_never(op)
 
 
 def _respan(e: I.Expr, span: Span) -> I.Expr:
@@ -1443,7 +1452,8 @@ def _respan(e: I.Expr, span: Span) -> I.Expr:
             return I.Lit(e.value, e.type, span)
         case I.VarRef():
             return I.VarRef(e.name, e.scope, e.type, span)
-    return e
+        case _:
+            return e
 
 
 def _as_lit(e: I.Expr) -> I.Lit:
@@ -1480,7 +1490,8 @@ def _has_control(x: object) -> bool:
             return any(_has_control(s) for s in (*x.then, *x.orelse))
         case I.Either():
             return any(_has_control(s) for b in x.branches for s in b)
-    return False
+        case _:
+            return False
 
 
 def _reachable_sites(procs: list[I.Proc], actors: list[I.Actor]) -> set[int]:
@@ -1526,6 +1537,8 @@ def _walk_stmts(stmts: tuple[A.Stmt, ...]) -> Iterator[A.Stmt]:
             case A.Either():
                 for b in s.branches:
                     yield from _walk_stmts(b)
+            case _:
+                pass  # no nested statements
 
 
 def _calls_in(s: A.Stmt) -> list[str]:
@@ -1534,7 +1547,8 @@ def _calls_in(s: A.Stmt) -> list[str]:
             return [n]
         case A.Assign(value=A.Call(func=A.Name(name=n))):
             return [n]
-    return []
+        case _:
+            return []
 
 
 def elaborate(program: Program, variant: str = BASE_VARIANT) -> I.Model:

@@ -81,6 +81,14 @@ class EngineError(DrvmcError):
     exit_code = ExitCode.INTERNAL
 
 
+class Unsupported(EngineError):
+    """An engine or an export refuses a construct it does not handle: said, never skipped.
+
+    The message names the construct and the tool; the CLI reports it as an error (exit 4),
+    never as a verdict. tests/test_ir_coverage.py accepts this and only this in place of an
+    answer."""
+
+
 class Diagnostics:
     """Collects the diagnostics of one phase so they are reported together."""
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from checker import ir as I
-from checker.errors import Diagnostic, EngineError, SpecError
+from checker.errors import Diagnostic, EngineError, SpecError, Unsupported
 from checker.explicit_expr import ExprCompiler
 from checker.results import Result, Status
 from checker.switches import model_members
@@ -172,7 +172,7 @@ class Machine:
                                       f"(limit {MAX_ANY_VALUES})")
                 return [tuple(c) for c in itertools.product(*options)]
             case _:
-                raise EngineError(f"explicit engine: cannot enumerate every value of {t}")
+                raise Unsupported(f"explicit engine: cannot enumerate every value of {t}")
 
     # ---- states ----
     def initial_states(self) -> Iterator[State]:

@@ -12,7 +12,7 @@ value, reads out of range give the encoding's element, integers wrap at the mode
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from checker import ir as I
 from checker.errors import EngineError
@@ -218,15 +218,17 @@ class ExprCompiler:
         match e.fn:
             case I.ListQuery.LEN:
                 return lambda ex: len(lst(ex))
-        assert arg is not None
-        match e.fn:
             case I.ListQuery.CONTAINS:
+                assert arg is not None
                 return lambda ex: _contains(lst(ex), arg(ex))
             case I.ListQuery.INDEX_OF:
+                assert arg is not None
                 return lambda ex: _index_of(lst(ex), arg(ex))
             case I.ListQuery.LAST_INDEX_OF:
+                assert arg is not None
                 return lambda ex: _last_index_of(lst(ex), arg(ex))
-        raise EngineError(f"list query {e.fn}")
+            case _:
+                assert_never(e.fn)
 
 
 def _temp(name: str) -> Fn:

@@ -76,7 +76,8 @@ def _contains_control(x: object) -> bool:
             return any(_contains_control(s) for s in (*x.then, *x.orelse))
         case I.Either():
             return any(_contains_control(s) for b in x.branches for s in b)
-    return False
+        case _:
+            return False
 
 
 def _labels(items: Sequence[object]) -> list[Label]:
@@ -92,6 +93,8 @@ def _labels(items: Sequence[object]) -> list[Label]:
             case I.Either():
                 for b in x.branches:
                     out.extend(_labels(b))
+            case _:
+                pass  # a plain statement holds no label (elaboration keeps labels out of `for`)
     return out
 
 

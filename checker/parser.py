@@ -242,7 +242,8 @@ class _Builder:
                 verdict = str(c[2])
                 length = self.int_token(c[3]) if c[3] is not None else None
                 return A.ExpectDecl(variant, prop, verdict, length, sp)
-        raise AssertionError(f"unknown declaration {t.data}")
+            case _:
+                raise AssertionError(f"unknown declaration {t.data}")
 
     # ---- types ----
     def type(self, t: Tree[Any]) -> A.TypeExpr:
@@ -261,7 +262,8 @@ class _Builder:
                 return A.TList(self.type(c[0]), self.expr(c[1]), sp)
             case "array_type":
                 return A.TArray(self.type(c[0]), self.type(c[1]), sp)
-        raise AssertionError(f"unknown type {t.data}")
+            case _:
+                raise AssertionError(f"unknown type {t.data}")
 
     def init(self, t: Tree[Any] | Token | None) -> A.Init | None:
         if t is None:
@@ -312,7 +314,8 @@ class _Builder:
                 return A.Return(self.expr(c[0]) if c[0] is not None else None, sp)
             case "skip_stmt":
                 return A.Skip(sp)
-        raise AssertionError(f"unknown statement {t.data}")
+            case _:
+                raise AssertionError(f"unknown statement {t.data}")
 
     # ---- expressions ----
     def set_expr(self, t: Tree[Any]) -> A.SetExpr:
@@ -325,7 +328,8 @@ class _Builder:
                 return A.SetLit(tuple(self.expr(x) for x in c if x is not None), sp)
             case "set_named":
                 return A.SetNamed(self.expr(c[0]), sp)
-        raise AssertionError(f"unknown set {t.data}")
+            case _:
+                raise AssertionError(f"unknown set {t.data}")
 
     def expr(self, t: Tree[Any] | Token) -> A.Expr:
         if isinstance(t, Token):
@@ -380,4 +384,5 @@ class _Builder:
                 )
             case "list_lit":
                 return A.ListLit(tuple(self.expr(x) for x in c if x is not None), sp)
-        raise AssertionError(f"unknown expression {t.data}")
+            case _:
+                raise AssertionError(f"unknown expression {t.data}")

@@ -172,6 +172,8 @@ def _run_symbolic(model: I.Model, enc: Encoding, props: list[I.Property], opts: 
                 case "error":
                     raise EngineError(f"{engine} engine failed on variant {model.variant}: "
                                       f"{payload}")
+                case _:
+                    raise EngineError(f"{engine} engine sent an unknown message {kind!r}")
     finally:
         for w in workers.values():
             if w.is_alive():

@@ -80,7 +80,8 @@ def _bound(e: A.Expr) -> str:
     match e:
         case A.IntLit() | A.Name():
             return str(e.value) if isinstance(e, A.IntLit) else e.name
-    return f"({expr(e)})"
+        case _:
+            return f"({expr(e)})"
 
 
 def type_(t: A.TypeExpr) -> str:

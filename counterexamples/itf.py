@@ -45,7 +45,8 @@ def to_itf_value(v: Value) -> Any:
             return [to_itf_value(x) for x in v]
         case dict():
             return {str(k): to_itf_value(x) for k, x in v.items()}
-    raise TypeError(f"not a trace value: {v!r}")
+        case _:
+            raise TypeError(f"not a trace value: {v!r}")
 
 
 def from_itf_value(x: Any) -> Value:
@@ -76,7 +77,8 @@ def from_itf_value(x: Any) -> Value:
             raise ItfError(f"unserializable value in trace: {s}")
         case dict():
             return {k: from_itf_value(y) for k, y in x.items()}
-    raise ItfError(f"not an ITF value: {x!r}")
+        case _:
+            raise ItfError(f"not an ITF value: {x!r}")
 
 
 # ---------------------------------------------------------------------- traces

@@ -126,4 +126,5 @@ def format_value(v: Value) -> str:
             return "[" + ", ".join(format_value(x) for x in v) + "]"
         case dict():
             return "{" + ", ".join(f"{k}: {format_value(x)}" for k, x in v.items()) + "}"
-    return repr(v)
+        case _:
+            return repr(v)

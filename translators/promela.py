@@ -27,8 +27,8 @@ import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import assert_never
 from pathlib import Path
+from typing import assert_never
 
 from checker import ir as I
 from checker.errors import EngineError, UsageError
@@ -73,7 +73,8 @@ def sel(c: str, a: Tree, b: Tree) -> Tree:
             return PList(n, tuple(sel(c, x, y) for x, y in zip(a.items, b.items, strict=True)))
         case tuple(), tuple():
             return tuple(sel(c, x, y) for x, y in zip(a, b, strict=True))
-    raise ExportError("mismatched values in a conditional")
+        case _:
+            raise ExportError("mismatched values in a conditional")
 
 
 def conj(xs: Sequence[str]) -> str:
@@ -108,7 +109,8 @@ def equal(a: Tree, b: Tree) -> str:
             return conj(parts)
         case tuple(), tuple():
             return conj([equal(x, y) for x, y in zip(a, b, strict=True)])
-    raise ExportError("mismatched values in a comparison")
+        case _:
+            raise ExportError("mismatched values in a comparison")
 
 
 def _c(text: str) -> str:
@@ -268,15 +270,18 @@ class Compiler:
                 return equal(a, b)
             case I.BinaryOp.NE:
                 return neg(equal(a, b))
-        assert isinstance(a, str) and isinstance(b, str)
-        match e.op:
-            case I.BinaryOp.AND:
-                return conj([a, b])
-            case I.BinaryOp.OR:
-                return disj([a, b])
-            case I.BinaryOp.IMPLIES:
-                return disj([neg(a), b])
-        return f"({a} {e.op.value} {b})"
+            case I.BinaryOp.AND | I.BinaryOp.OR | I.BinaryOp.IMPLIES:
+                assert isinstance(a, str) and isinstance(b, str)
+                if e.op is I.BinaryOp.AND:
+                    return conj([a, b])
+                return disj([a, b]) if e.op is I.BinaryOp.OR else disj([neg(a), b])
+            case (I.BinaryOp.ADD | I.BinaryOp.SUB | I.BinaryOp.MUL | I.BinaryOp.DIV | I.BinaryOp.MOD
+                  | I.BinaryOp.LT | I.BinaryOp.LE | I.BinaryOp.GT | I.BinaryOp.GE):
+                # C's operators are the IR's: `/` and `%` truncate toward zero in both
+                assert isinstance(a, str) and isinstance(b, str)
+                return f"({a} {e.op.value} {b})"
+            case _:
+                assert_never(e.op)
 
 
 def is_val(idx: str, k: int) -> str:
@@ -806,7 +811,8 @@ class Exporter:
                 return [str(v) for v in range(t.lo, t.hi + 1)]
             case I.EnumType():
                 return [str(v) for v in range(len(t.members) + (1 if t.nullable else 0))]
-        raise ExportError(f"cannot enumerate the values of {t}")
+            case _:
+                raise ExportError(f"cannot enumerate the values of {t}")
 
     def tree(self, t: I.Type, name: str) -> Tree:
         match t:

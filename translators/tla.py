@@ -50,6 +50,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import assert_never
 
 from checker import ir as I
 from checker.errors import EngineError, UsageError
@@ -343,13 +344,9 @@ class _Code:
         if op in (I.BinaryOp.AND, I.BinaryOp.OR, I.BinaryOp.IMPLIES):
             a = self.bind(a)
             b = self.ex_under(neg(a) if op is I.BinaryOp.OR else a, e.right, ck)
-            match op:
-                case I.BinaryOp.AND:
-                    return conj([a, b])
-                case I.BinaryOp.OR:
-                    return disj([a, b])
-                case _:
-                    return disj([neg(a), b])
+            if op is I.BinaryOp.AND:
+                return conj([a, b])
+            return disj([a, b]) if op is I.BinaryOp.OR else disj([neg(a), b])
         b = self.ex(e.right, ck)
         folded = self.fold(op, a, b)
         if folded is not None:
@@ -374,7 +371,10 @@ class _Code:
                 return f"({pa} > {pb})"
             case I.BinaryOp.GE:
                 return f"({pa} >= {pb})"
-        raise ExportError(f"operator {op}")
+            case I.BinaryOp.AND | I.BinaryOp.OR | I.BinaryOp.IMPLIES:
+                raise AssertionError("logical operators are translated above")
+            case _:
+                assert_never(op)
 
     def fold(self, op: I.BinaryOp, a: str, b: str) -> str | None:
         """Literal operands give a literal: unrolled library loops compare many constants."""
@@ -385,6 +385,8 @@ class _Code:
                 return "TRUE" if a == b else "FALSE"
             case I.BinaryOp.NE:
                 return "FALSE" if a == b else "TRUE"
+            case _:
+                pass  # the integer operators, below
         x, y = _int_lit(a), _int_lit(b)
         if x is None or y is None:
             return None
@@ -404,7 +406,8 @@ class _Code:
                 return "TRUE" if x > y else "FALSE"
             case I.BinaryOp.GE:
                 return "TRUE" if x >= y else "FALSE"
-        return None
+            case _:
+                return None  # left to TLC: `/`, `%` and the logical operators are not folded
 
 
 @dataclass
@@ -534,7 +537,8 @@ class _Step(_Code):
                     kind = "list"
                 path.append((base, kind, idx))
                 return root, cur
-        raise ExportError("bad assignment target")
+            case _:
+                raise ExportError("bad assignment target")
 
     # ---- statements ----
     def run(self, stmts: Sequence[I.Stmt]) -> None:
@@ -789,7 +793,8 @@ class _Exporter:
             case I.EnumType():
                 return "{" + ", ".join([_str(m) for m in t.members] +
                                        (['"null"'] if t.nullable else [])) + "}"
-        raise ExportError(f"cannot enumerate the values of {t}")
+            case _:
+                raise ExportError(f"cannot enumerate the values of {t}")
 
     def field_name(self, t: I.RecordType, name: str) -> str:
         fields = self._fields.get(t.name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TypeAlias, assert_never
 
 import z3
 
@@ -192,7 +192,8 @@ def icmp(op: str, x: z3.BitVecRef, y: z3.BitVecRef | int) -> z3.BoolRef:
             return _bool(z3.Z3_mk_bvsgt(ctx.ctx, a.ast, b.ast), ctx)
         case ">=":
             return _bool(z3.Z3_mk_bvsge(ctx.ctx, a.ast, b.ast), ctx)
-    raise EngineError(f"comparison {op}")
+        case _:
+            raise EngineError(f"comparison {op}")
 
 
 def _cmp_ints(op: str, x: int, y: int) -> bool:
@@ -209,7 +210,8 @@ def _cmp_ints(op: str, x: int, y: int) -> bool:
             return x > y
         case ">=":
             return x >= y
-    raise EngineError(f"comparison {op}")
+        case _:
+            raise EngineError(f"comparison {op}")
 
 
 def _ast_array(xs: Sequence[z3.ExprRef]) -> z3.Ast:
@@ -659,61 +661,53 @@ class _Exec:
     def binary(self, e: I.Binary) -> SVal:
         op = e.op
         a = self.eval(e.left)
-        if op in (I.BinaryOp.AND, I.BinaryOp.OR, I.BinaryOp.IMPLIES):
-            assert isinstance(a, z3.BoolRef)
-            b = self.eval_under(_not(a) if op is I.BinaryOp.OR else a, e.right)
-            assert isinstance(a, z3.BoolRef) and isinstance(b, z3.BoolRef)
-            match op:
-                case I.BinaryOp.AND:
+        match op:
+            case I.BinaryOp.AND | I.BinaryOp.OR | I.BinaryOp.IMPLIES:
+                assert isinstance(a, z3.BoolRef)
+                b = self.eval_under(_not(a) if op is I.BinaryOp.OR else a, e.right)
+                assert isinstance(b, z3.BoolRef)
+                if op is I.BinaryOp.AND:
                     return _and([a, b])
-                case I.BinaryOp.OR:
-                    return _or([a, b])
-                case _:
-                    return _or([_not(a), b])
-        b = self.eval(e.right)
-        if op in (I.BinaryOp.EQ, I.BinaryOp.NE):
-            # `null` meets a handle: give it the handle's encoding
-            lt, rt = e.left.type, e.right.type
-            if isinstance(rt, I.NullType) and isinstance(lt, I.EnumType):
-                b = self.enc.null(lt)
-            elif isinstance(lt, I.NullType) and isinstance(rt, I.EnumType):
-                a = self.enc.null(rt)
-            eq = equal(a, b)
-            return eq if op is I.BinaryOp.EQ else _not(eq)
-        assert isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef)
-        match op:
-            case I.BinaryOp.LT:
-                return icmp("<", a, b)
-            case I.BinaryOp.LE:
-                return icmp("<=", a, b)
-            case I.BinaryOp.GT:
-                return icmp(">", a, b)
-            case I.BinaryOp.GE:
-                return icmp(">=", a, b)
-        w = self.enc.width_of(e.type)
-        if _is_num(a) and _is_num(b) and op in (I.BinaryOp.ADD, I.BinaryOp.SUB, I.BinaryOp.MUL):
-            # fold constants (`DEVRES_CAP - 1 - k` in an unrolled loop): an index that stays a
-            # constant selects one element instead of an If over all of them
-            x, y = _signed_value(a), _signed_value(b)
-            r = x + y if op is I.BinaryOp.ADD else x - y if op is I.BinaryOp.SUB else x * y
-            return self.enc.num(r % (1 << w), w)
-        match op:
-            # modular arithmetic is exact when the true result fits the result's width
-            case I.BinaryOp.ADD:
-                return fit(a, w) + fit(b, w)
-            case I.BinaryOp.SUB:
-                return fit(a, w) - fit(b, w)
-            case I.BinaryOp.MUL:
-                return fit(a, w) * fit(b, w)
-        wd = max(a.size(), b.size(), w)
-        aa, bb = fit(a, wd), fit(b, wd)
-        assert isinstance(aa, z3.BitVecRef) and isinstance(bb, z3.BitVecRef)
-        match op:
-            case I.BinaryOp.DIV:
-                return fit(aa / bb, w)
-            case I.BinaryOp.MOD:
-                return fit(z3.SRem(aa, bb), w)
-        raise EngineError(f"operator {op}")
+                return _or([a, b]) if op is I.BinaryOp.OR else _or([_not(a), b])
+            case I.BinaryOp.EQ | I.BinaryOp.NE:
+                b = self.eval(e.right)
+                # `null` meets a handle: give it the handle's encoding
+                lt, rt = e.left.type, e.right.type
+                if isinstance(rt, I.NullType) and isinstance(lt, I.EnumType):
+                    b = self.enc.null(lt)
+                elif isinstance(lt, I.NullType) and isinstance(rt, I.EnumType):
+                    a = self.enc.null(rt)
+                eq = equal(a, b)
+                return eq if op is I.BinaryOp.EQ else _not(eq)
+            case I.BinaryOp.LT | I.BinaryOp.LE | I.BinaryOp.GT | I.BinaryOp.GE:
+                b = self.eval(e.right)
+                assert isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef)
+                return icmp(op.value, a, b)
+            case I.BinaryOp.ADD | I.BinaryOp.SUB | I.BinaryOp.MUL:
+                b = self.eval(e.right)
+                assert isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef)
+                w = self.enc.width_of(e.type)
+                if _is_num(a) and _is_num(b):
+                    # fold constants (`DEVRES_CAP - 1 - k` in an unrolled loop): an index that
+                    # stays a constant selects one element instead of an If over all of them
+                    x, y = _signed_value(a), _signed_value(b)
+                    r = x + y if op is I.BinaryOp.ADD else x - y if op is I.BinaryOp.SUB \
+                        else x * y
+                    return self.enc.num(r % (1 << w), w)
+                # modular arithmetic is exact when the true result fits the result's width
+                if op is I.BinaryOp.ADD:
+                    return fit(a, w) + fit(b, w)
+                return fit(a, w) - fit(b, w) if op is I.BinaryOp.SUB else fit(a, w) * fit(b, w)
+            case I.BinaryOp.DIV | I.BinaryOp.MOD:
+                b = self.eval(e.right)
+                assert isinstance(a, z3.BitVecRef) and isinstance(b, z3.BitVecRef)
+                w = self.enc.width_of(e.type)
+                wd = max(a.size(), b.size(), w)
+                aa, bb = fit(a, wd), fit(b, wd)
+                assert isinstance(aa, z3.BitVecRef) and isinstance(bb, z3.BitVecRef)
+                return fit(aa / bb, w) if op is I.BinaryOp.DIV else fit(z3.SRem(aa, bb), w)
+            case _:
+                assert_never(op)
 
     # -- writes --
     def write(self, lv: I.Expr, value: SVal) -> None:
