@@ -1,35 +1,49 @@
-"""The `drvmc` command line. The only module that prints and exits."""
+"""The `drvmc` command line. The only module that prints and exits.
+
+Start-up order matters: the console script (`checker.cli:main`) imports this module and calls
+`main()`, which installs the SIGINT/SIGTERM handlers before anything slow is imported. So this
+module imports only the standard library and `checker.errors` at the top; typer, z3 and the
+checker itself are imported inside the functions that need them, and the typer application is
+built on first use (`app`, for `typer.testing.CliRunner`, is built by the module's `__getattr__`).
+The commands' annotations stay strings until typer reads them (`from __future__ import
+annotations`), by which time `_get_app` has bound `typer` in this module.
+"""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
+import signal
 import sys
+import threading
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import typer
-
-from checker import pretty
-from checker.driver import CheckOptions, SpecReport, check_spec, spec_files
 from checker.errors import (
     DrvmcError,
     ExitCode,
     Interrupted,
     SpecError,
     UsageError,
+    interrupt_requested,
     render_diagnostic,
+    request_interrupt,
 )
-from checker.loader import read_source
-from checker.parser import parse_text
-from checker.portfolio import AUTO_EXPLICIT_STATES
-from checker.results import Status
-from counterexamples.text import render_text
-from counterexamples.trace import Trace, with_sources
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="drvmc: a model checker for Linux driver-core lifecycle bugs.")
+if TYPE_CHECKING:
+    import types
+
+    import typer
+
+    from checker.baseline import Key, Outcome
+    from checker.driver import SpecReport
+    from counterexamples.trace import Trace
+
+# checker.portfolio.AUTO_EXPLICIT_STATES, repeated so that `--help` needs no engine imported
+# (tests/test_cli_robustness.py checks that the two agree)
+AUTO_EXPLICIT_STATES = 100_000
 
 
 class Format(StrEnum):
@@ -37,8 +51,17 @@ class Format(StrEnum):
     json = "json"
 
 
+# ------------------------------------------------------------------------------- printing
+
+
+def _echo(msg: str | bytes, err: bool = False, nl: bool = True) -> None:
+    import typer
+
+    typer.echo(msg, err=err, nl=nl)
+
+
 def _err(msg: str) -> None:
-    typer.echo(msg, err=True)
+    _echo(msg, err=True)
 
 
 def _print_error(e: DrvmcError, sources: dict[str, str] | None = None) -> None:
@@ -48,13 +71,61 @@ def _print_error(e: DrvmcError, sources: dict[str, str] | None = None) -> None:
             if src is None:
                 try:
                     src = Path(d.span.file).read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError):
+                except (OSError, UnicodeDecodeError, ValueError):
                     src = None
             _err(render_diagnostic(d, src))
         n = len(e.diagnostics)
         _err(f"{n} error{'s' if n != 1 else ''}")
+    elif isinstance(e, Interrupted):
+        _say_interrupted("drvmc: interrupted")
+    elif e.exit_code == ExitCode.INTERNAL:
+        _print_internal(e)
     else:
         _err(f"drvmc: error: {e}")
+
+
+def _print_internal(e: BaseException) -> None:
+    _err(f"drvmc: internal error: {type(e).__name__}: {e}")
+    _err("please report this with the spec that caused it")
+
+
+def error_json(e: BaseException, file: str | None = None) -> list[dict[str, Any]]:
+    """The `errors` entries of the JSON document for one error (one per spec diagnostic)."""
+    if isinstance(e, SpecError):
+        return [{"kind": "spec", "code": d.code, "message": d.message, "file": d.span.file,
+                 "line": d.span.line, "col": d.span.col, "end_line": d.span.end_line,
+                 "end_col": d.span.end_col, "notes": list(d.notes)}
+                for d in e.diagnostics]
+    if isinstance(e, DrvmcError) and e.exit_code == ExitCode.SPEC_ERROR:
+        kind, message = "usage", str(e)
+    else:
+        kind, message = "internal", f"{type(e).__name__}: {e}"
+    return [{"kind": kind, "code": None, "message": message, "file": file, "line": None,
+             "col": None, "end_line": None, "end_col": None, "notes": []}]
+
+
+class _Output:
+    """What went out already: `main` prints a JSON document, or says "interrupted", only if no
+    command did."""
+
+    json_printed = False
+    interrupt_said = False
+
+
+def _say_interrupted(message: str) -> None:
+    _Output.interrupt_said = True
+    _err(message)
+
+
+def _print_json(doc: dict[str, Any]) -> None:
+    _Output.json_printed = True
+    _echo(_dumps(doc))
+
+
+def _dumps(doc: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(doc, indent=2)
 
 
 class _Progress:
@@ -107,6 +178,9 @@ def format_table(report: SpecReport) -> str:
 
 
 def format_traces(report: SpecReport) -> str:
+    from checker.results import Status
+    from counterexamples.text import render_text
+
     out: list[str] = []
     for r in report.rows:
         t = r.result.trace
@@ -120,6 +194,8 @@ def format_traces(report: SpecReport) -> str:
 
 def format_invariants(report: SpecReport) -> str:
     """The inductive invariants behind PROVEN/UNREACHABLE results, one lemma per line."""
+    from checker.results import Status
+
     out: list[str] = []
     for r in report.rows:
         inv = r.result.invariant
@@ -134,40 +210,47 @@ def format_invariants(report: SpecReport) -> str:
 
 def _sourced(report: SpecReport, t: Trace) -> Trace:
     """The trace with its source lines, from the spec files the report read."""
+    from counterexamples.trace import with_sources
+
     return with_sources(t, report.program.sources) if report.program else t
 
 
 def report_json(report: SpecReport) -> dict[str, Any]:
     from counterexamples.json_trace import trace_to_json
 
+    results = []
+    for r in report.rows:
+        res: dict[str, Any] = {
+            "variant": r.variant,
+            "property": r.result.prop,
+            "kind": r.result.kind.value,
+            "status": r.result.status.value,
+            "depth": r.result.depth,
+            "engine": r.result.engine,
+            "reason": r.result.reason,
+            "invariant": r.result.invariant,
+            "states": r.result.states,
+            "vacuous": r.result.vacuous,
+            "expected": r.expected,
+            "as_expected": r.ok,
+            "trace": (trace_to_json(_sourced(report, r.result.trace)) if r.result.trace
+                      else None),
+        }
+        if r.result.beyond:
+            res["beyond_bound"] = r.result.beyond
+        results.append(res)
     return {
         "file": report.path,
         "spec": report.spec,
         "description": report.description,
         "variants": report.variants,
-        "results": [
-            {
-                "variant": r.variant,
-                "property": r.result.prop,
-                "kind": r.result.kind.value,
-                "status": r.result.status.value,
-                "depth": r.result.depth,
-                "engine": r.result.engine,
-                "reason": r.result.reason,
-                "invariant": r.result.invariant,
-                "states": r.result.states,
-                "vacuous": r.result.vacuous,
-                "expected": r.expected,
-                "as_expected": r.ok,
-                "trace": (trace_to_json(_sourced(report, r.result.trace)) if r.result.trace
-                          else None),
-            }
-            for r in report.rows
-        ],
+        "results": results,
     }
 
 
 def exit_code_for(reports: list[SpecReport]) -> ExitCode:
+    from checker.results import Status
+
     rows = [r for rep in reports for r in rep.rows]
     if any(r.result.status is Status.UNKNOWN for r in rows):
         return ExitCode.UNKNOWN
@@ -176,10 +259,89 @@ def exit_code_for(reports: list[SpecReport]) -> ExitCode:
     return ExitCode.OK
 
 
-@app.command()
+def _exit(code: int) -> NoReturn:
+    import typer
+
+    raise typer.Exit(int(code))
+
+
+# ------------------------------------------------------------------------------- a run
+
+
+class _Run:
+    """What `check` or `compare` has to say at the end: the reports, the errors met on the way
+    (each printed on stderr when it happens and kept for the JSON document), the exit code."""
+
+    def __init__(self, fmt: Format, extra: dict[str, Any] | None = None) -> None:
+        self.fmt = fmt
+        self.extra = extra or {}
+        self.reports: list[SpecReport] = []
+        self.specs_json: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.error_code = ExitCode.OK
+
+    def error(self, e: BaseException, file: str | None = None) -> None:
+        if isinstance(e, DrvmcError):
+            _print_error(e)
+            code = e.exit_code
+        else:
+            _print_internal(e)
+            code = ExitCode.INTERNAL
+        self.errors.extend(error_json(e, file))
+        self.error_code = max(self.error_code, code)
+
+    def document(self, code: int, interrupted: bool = False) -> dict[str, Any]:
+        doc: dict[str, Any] = {"drvmc": _version(), **self.extra, "exit_code": int(code)}
+        if interrupted:
+            doc["interrupted"] = True
+        doc["specs"] = self.specs_json
+        if self.errors:
+            doc["errors"] = self.errors
+        return doc
+
+    def stop(self, e: DrvmcError) -> NoReturn:
+        """A problem with the command line found before any spec was checked."""
+        self.error(e)
+        if self.fmt is Format.json:
+            _print_json(self.document(self.error_code))
+        _exit(self.error_code)
+
+    def interrupted(self, partial: SpecReport | None, traces: bool) -> NoReturn:
+        """Ctrl-C/SIGTERM: print what is known (in text, the specs done were printed already)."""
+        if partial is not None:
+            self.reports.append(partial)
+            self.specs_json.append(report_json(partial))
+        if self.fmt is Format.json:
+            _print_json(self.document(ExitCode.INTERRUPTED, interrupted=True))
+        elif partial is not None:
+            _echo(format_table(partial))
+            tr = format_traces(partial) if traces else ""
+            if tr:
+                _echo("")
+                _echo(tr.rstrip("\n"))
+            _echo("")
+        _say_interrupted("drvmc: interrupted; results are partial: SAFE≤k means no violation in "
+                         "runs of up to k steps, variants and specs not listed were not "
+                         "checked")
+        _exit(ExitCode.INTERRUPTED)
+
+
+def _solvers_leave_signals_to_us() -> None:
+    """z3 catches SIGINT itself while it searches and answers `unknown`, which an engine may
+    take for an inconclusive answer and carry on (k-induction's step case did). Under `main`,
+    the CLI's handlers take SIGINT and SIGTERM alike and cancel z3 themselves."""
+    if _Signals.installed:
+        import z3
+
+        z3.set_param("ctrl_c", False)
+
+
+# ------------------------------------------------------------------------------- commands
+
+
 def check(
-    specs: Annotated[list[Path], typer.Argument(help="spec files or folders (every *.drv "
-                                                     "outside lib/)")],
+    specs: Annotated[list[Path], typer.Argument(
+        metavar="SPEC", help="spec files or folders (every *.drv outside lib/)")],
     variant: Annotated[list[str] | None, typer.Option("--variant", "-v",
                                                       help="variant to check (repeatable)")]
     = None,
@@ -208,8 +370,9 @@ def check(
     save_baseline: Annotated[Path | None, typer.Option(
         "--save-baseline", help="also write this run's JSON here, for --baseline")] = None,
     trace_dir: Annotated[Path | None, typer.Option(
-        "--trace-dir", help="write each counterexample and witness here as "
-                            "<spec>.<variant>.<property>.{txt,itf.json,dot,svg}")] = None,
+        "--trace-dir", help="folder (created if missing) for each counterexample and "
+                            "witness: <spec>.<variant>.<property>.{txt,itf.json,dot,svg}")]
+    = None,
     timings: Annotated[bool, typer.Option(
         "--timings/--no-timings", help="end the text summary with the time taken (off: the "
                                        "output is byte-identical across runs)")] = True,
@@ -224,113 +387,140 @@ def check(
     = AUTO_EXPLICIT_STATES,
 ) -> None:
     """Check every property of each spec; print a verdict table and counterexamples."""
-    if variant and all_variants:
-        _err("drvmc: error: --variant and --all-variants exclude each other")
-        raise typer.Exit(ExitCode.SPEC_ERROR)
-    if memory < 16 or (timeout is not None and timeout <= 0) or explicit_states < 0:
-        _err("drvmc: error: --memory must be at least 16 (MB), --timeout positive (s) and "
-             "--explicit-states not negative")
-        raise typer.Exit(ExitCode.SPEC_ERROR)
-    opts = CheckOptions(depth=depth, timeout_s=timeout, variants=tuple(variant or ()),
-                        all_variants=all_variants, properties=tuple(prop or ()),
-                        lib_paths=tuple(lib_path or ()), deadlock=deadlock, engine=engine,
-                        memory_mb=memory, symmetry=symmetry, explicit_states=explicit_states)
-    reports: list[SpecReport] = []
+    run = _Run(fmt)
+    old: dict[Key, Outcome] | None = None
     try:
-        files = spec_files(specs)
-        for f in files:
-            progress = _Progress(fmt is Format.text and sys.stderr.isatty(), str(f))
+        from checker.driver import CheckOptions, check_options_error, check_spec, spec_targets
+
+        _solvers_leave_signals_to_us()
+        if variant and all_variants:
+            run.stop(UsageError("--variant and --all-variants exclude each other"))
+        if not 16 <= memory <= 1 << 30:
+            run.stop(UsageError(f"--memory must be between 16 and {1 << 30} (MB), not {memory}"))
+        if explicit_states < 0:
+            run.stop(UsageError(f"--explicit-states must not be negative, not {explicit_states}"))
+        opts = CheckOptions(depth=depth, timeout_s=timeout, variants=tuple(variant or ()),
+                            all_variants=all_variants, properties=tuple(prop or ()),
+                            lib_paths=tuple(lib_path or ()), deadlock=deadlock, engine=engine,
+                            memory_mb=memory, symmetry=symmetry,
+                            explicit_states=explicit_states)
+        old = _before_the_run(run, check_options_error(opts), baseline, save_baseline,
+                              trace_dir)
+        for target, problem in spec_targets(specs):
+            if problem is not None:
+                run.error(problem, str(target))
+                continue
+            progress = _Progress(fmt is Format.text and sys.stderr.isatty(), str(target))
             try:
-                rep = check_spec(f, opts, progress)
+                rep = check_spec(target, opts, progress)
+            except (Interrupted, KeyboardInterrupt):
+                raise
+            except Exception as e:  # reported per spec; the others go on
+                _unless_interrupted(e)
+                run.error(e, str(target))
+                continue
             finally:
                 progress.clear()
-            reports.append(rep)
+            if interrupt_requested():
+                run.interrupted(rep, traces)  # it ended, but an interrupt came: no files
+            run.reports.append(rep)
+            run.specs_json.append(report_json(rep))
             if trace_dir is not None:
                 from counterexamples.files import write_traces
 
-                write_traces([r.result.trace for r in rep.rows if r.result.trace is not None],
-                             trace_dir, rep.program.sources if rep.program else None)
+                try:
+                    write_traces([r.result.trace for r in rep.rows
+                                  if r.result.trace is not None],
+                                 trace_dir, rep.program.sources if rep.program else None)
+                except DrvmcError as e:
+                    run.error(e, str(target))
             if fmt is Format.text:
-                typer.echo(format_table(rep))
+                _echo(format_table(rep))
                 if traces:
                     tr = format_traces(rep)
                     if tr:
-                        typer.echo("")
-                        typer.echo(tr.rstrip("\n"))
+                        _echo("")
+                        _echo(tr.rstrip("\n"))
                     invs = format_invariants(rep)
                     if invs:
-                        typer.echo("")
-                        typer.echo(invs.rstrip("\n"))
-                typer.echo("")
+                        _echo("")
+                        _echo(invs.rstrip("\n"))
+                _echo("")
+        if interrupt_requested():
+            raise KeyboardInterrupt  # an engine swallowed it: the results may be partial
     except Interrupted as e:
-        partial = e.partial if isinstance(e.partial, SpecReport) else None
-        _interrupted(reports, partial, fmt, traces)
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+        from checker.driver import SpecReport
+
+        run.interrupted(e.partial if isinstance(e.partial, SpecReport) else None, traces)
     except KeyboardInterrupt:
-        _interrupted(reports, None, fmt, traces)
-        raise typer.Exit(ExitCode.INTERRUPTED) from None
+        run.interrupted(None, traces)
+    _exit(_finish(run, old, baseline, save_baseline, timings))
+
+
+def _unless_interrupted(e: BaseException) -> None:
+    """An error while an interrupt is pending is the interrupt (see `checker.errors`)."""
+    if interrupt_requested():
+        raise KeyboardInterrupt from e
+
+
+def _before_the_run(run: _Run, problem: UsageError | None, baseline: Path | None,
+                    save_baseline: Path | None,
+                    trace_dir: Path | None = None) -> dict[Key, Outcome] | None:
+    """Refuse a bad command line before any spec is checked: bad options, a baseline that
+    cannot be read, outputs that cannot be written (so a long run does not end in an error)."""
+    from checker.fileio import check_output_dir, check_output_path
+
+    try:
+        if problem is not None:
+            raise problem
+        if save_baseline is not None:
+            check_output_path(save_baseline, probe=True)
+        if trace_dir is not None:
+            check_output_dir(trace_dir)
+        if baseline is not None:
+            from checker.baseline import load_baseline
+
+            return load_baseline(baseline)
     except DrvmcError as e:
-        _print_error(e)
-        raise typer.Exit(e.exit_code) from None
-    specs_json = [report_json(r) for r in reports]
-    raise typer.Exit(_finish(reports, specs_json, fmt, baseline, save_baseline, {}, timings))
+        run.stop(e)
+    return None
 
 
-def _interrupted(reports: list[SpecReport], partial: SpecReport | None, fmt: Format,
-                 traces: bool) -> None:
-    """Ctrl-C/SIGTERM: print what is known (the specs done were printed already in text)."""
-    if fmt is Format.json:
-        done = [*reports, *([partial] if partial else [])]
-        typer.echo(json.dumps({"drvmc": _version(), "exit_code": int(ExitCode.INTERRUPTED),
-                               "interrupted": True,
-                               "specs": [report_json(r) for r in done]}, indent=2))
-    elif partial is not None:
-        typer.echo(format_table(partial))
-        tr = format_traces(partial) if traces else ""
-        if tr:
-            typer.echo("")
-            typer.echo(tr.rstrip("\n"))
-        typer.echo("")
-    _err("drvmc: interrupted; results are partial: SAFE≤k means no violation in runs of up to "
-         "k steps, variants and specs not listed were not checked")
-
-
-def _finish(reports: list[SpecReport], specs_json: list[dict[str, Any]], fmt: Format,
-            baseline: Path | None, save_baseline: Path | None, extra: dict[str, Any],
-            timings: bool = True) -> int:
+def _finish(run: _Run, old: dict[Key, Outcome] | None, baseline: Path | None,
+            save_baseline: Path | None, timings: bool = True) -> int:
     """The end of check and compare: exit code, baseline comparison, JSON or the summary."""
-    from checker.baseline import changes, format_changes, load_baseline, outcomes_from_reports
+    from checker.baseline import changes, format_changes, outcomes_from_reports
     from checker.fileio import write_text_atomic
 
-    code = exit_code_for(reports)
+    code = exit_code_for(run.reports)
     changed_text = None
-    try:
-        if baseline is not None:
-            found = changes(load_baseline(baseline), outcomes_from_reports(reports))
-            changed_text = format_changes(found, baseline)
-            if found and code == ExitCode.OK:
-                code = ExitCode.VIOLATION
-        doc = json.dumps({"drvmc": _version(), **extra, "exit_code": int(code),
-                          "specs": specs_json}, indent=2)
-        if save_baseline is not None:
-            write_text_atomic(save_baseline, doc + "\n")
-    except DrvmcError as e:
-        _print_error(e)
-        return int(e.exit_code)
-    if fmt is Format.json:
-        typer.echo(doc)
+    if old is not None and baseline is not None:
+        found = changes(old, outcomes_from_reports(run.reports))
+        changed_text = format_changes(found, baseline)
+        if found and code == ExitCode.OK:
+            code = ExitCode.VIOLATION
+    if save_baseline is not None:
+        try:
+            write_text_atomic(save_baseline,
+                              _dumps(run.document(max(code, run.error_code))) + "\n")
+        except DrvmcError as e:
+            run.error(e)
+    code = max(code, run.error_code)
+    if run.fmt is Format.json:
+        _print_json(run.document(code))
         if changed_text is not None:
             _err(changed_text)  # stdout stays one JSON document
     else:
-        typer.echo(_summary(reports, timings))
+        if run.reports:
+            _echo(_summary(run.reports, timings, len(run.errors)))
         if changed_text is not None:
-            typer.echo(changed_text)
+            _echo(changed_text)
     return int(code)
 
 
-@app.command()
 def compare(
-    specs: Annotated[list[Path], typer.Argument(help="spec files or folders")],
+    specs: Annotated[list[Path], typer.Argument(metavar="SPEC",
+                                                help="spec files or folders")],
     variants: Annotated[str | None, typer.Option(
         "--variants", help="comma-separated variants (the original is always included)")]
     = None,
@@ -352,36 +542,61 @@ def compare(
 ) -> None:
     """Compare patch variants: a matrix of properties by variants; for each fix, where its runs
     part from the original's counterexamples, what it takes away and what it breaks."""
-    from checker.compare import CompareOptions, compare_spec, comparison_json, format_comparison
-
-    chosen = tuple(v.strip() for v in (variants or "").split(",") if v.strip())
-    opts = CompareOptions(CheckOptions(depth=depth, timeout_s=timeout, variants=chosen,
-                                       lib_paths=tuple(lib_path or ()), deadlock=deadlock,
-                                       engine=engine))
-    reports: list[SpecReport] = []
-    specs_json: list[dict[str, Any]] = []
+    run = _Run(fmt, {"z3": _z3_version()})
+    old: dict[Key, Outcome] | None = None
     try:
-        for f in spec_files(specs):
-            progress = _Progress(fmt is Format.text and sys.stderr.isatty(), str(f))
+        from checker.compare import (
+            CompareOptions,
+            compare_spec,
+            comparison_json,
+            format_comparison,
+        )
+        from checker.driver import CheckOptions, check_options_error, spec_targets
+
+        _solvers_leave_signals_to_us()
+        chosen = tuple(v.strip() for v in (variants or "").split(",") if v.strip())
+        check_opts = CheckOptions(depth=depth, timeout_s=timeout, variants=chosen,
+                                  lib_paths=tuple(lib_path or ()), deadlock=deadlock,
+                                  engine=engine)
+        opts = CompareOptions(check_opts)
+        old = _before_the_run(run, check_options_error(check_opts), baseline, save_baseline)
+        for target, problem in spec_targets(specs):
+            if problem is not None:
+                run.error(problem, str(target))
+                continue
+            progress = _Progress(fmt is Format.text and sys.stderr.isatty(), str(target))
             try:
-                cmp = compare_spec(f, opts, progress)
+                cmp = compare_spec(target, opts, progress)
+            except (Interrupted, KeyboardInterrupt):
+                raise
+            except Exception as e:  # reported per spec; the others go on
+                _unless_interrupted(e)
+                run.error(e, str(target))
+                continue
             finally:
                 progress.clear()
-            reports.append(cmp.report)
-            specs_json.append({**report_json(cmp.report), "comparison": comparison_json(cmp)})
+            if interrupt_requested():
+                run.interrupted(cmp.report, True)
+            run.reports.append(cmp.report)
+            run.specs_json.append({**report_json(cmp.report),
+                                   "comparison": comparison_json(cmp)})
             if fmt is Format.text:
-                typer.echo(format_comparison(cmp))
-                typer.echo("")
-    except DrvmcError as e:
-        _print_error(e)
-        raise typer.Exit(e.exit_code) from None
-    raise typer.Exit(_finish(reports, specs_json, fmt, baseline, save_baseline,
-                             {"z3": _z3_version()}))
+                _echo(format_comparison(cmp))
+                _echo("")
+        if interrupt_requested():
+            raise KeyboardInterrupt
+    except Interrupted as e:
+        from checker.driver import SpecReport
+
+        run.interrupted(e.partial if isinstance(e.partial, SpecReport) else None, True)
+    except KeyboardInterrupt:
+        run.interrupted(None, True)
+    _exit(_finish(run, old, baseline, save_baseline))
 
 
-@app.command()
 def report(
-    specs: Annotated[list[Path], typer.Argument(help="spec files or folders")],
+    specs: Annotated[list[Path], typer.Argument(metavar="SPEC",
+                                                help="spec files or folders")],
     output: Annotated[Path, typer.Option("--output", "-o",
                                          help="report.md (diagrams in report_files/) or "
                                               "report.html (self-contained)")],
@@ -395,15 +610,22 @@ def report(
 ) -> None:
     """Write a report for a write-up: per spec its summary, the variant matrix, what each fix
     does, every counterexample as a sequence diagram, the proofs and the coverage witnesses."""
-    from checker.compare import CompareOptions, compare_spec
-    from counterexamples.report import ToolInfo, write_report
-
-    opts = CompareOptions(CheckOptions(depth=depth, timeout_s=timeout,
-                                       lib_paths=tuple(lib_path or ()), engine=engine))
     start = time.monotonic()
     try:
+        from checker.compare import CompareOptions, compare_spec
+        from checker.driver import CheckOptions, check_options_error, spec_files
+        from checker.fileio import check_output_path
+        from counterexamples.report import ToolInfo, write_report
+
+        _solvers_leave_signals_to_us()
+        opts = CompareOptions(CheckOptions(depth=depth, timeout_s=timeout,
+                                           lib_paths=tuple(lib_path or ()), engine=engine))
+        problem = check_options_error(opts.check)
+        if problem is not None:
+            raise problem
         if output.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
             raise UsageError(f"{output}: the report must end in .md or .html")
+        check_output_path(output, probe=True)  # now, not after the work
         cmps = []
         for f in spec_files(specs):
             progress = _Progress(sys.stderr.isatty(), str(f))
@@ -412,15 +634,22 @@ def report(
             finally:
                 progress.clear()
         info = ToolInfo(_version(), _z3_version(), opts.check.engine, depth, timeout)
-        written = write_report(output, cmps, info, time.monotonic() - start)
+        try:
+            written = write_report(output, cmps, info, time.monotonic() - start)
+        except OSError as e:  # e.g. the diagrams' folder beside a Markdown report
+            raise UsageError(f"{e.filename or output}: cannot write ({e.strerror})") from None
+    except (KeyboardInterrupt, Interrupted):
+        _say_interrupted("drvmc: interrupted; no report written")
+        _exit(ExitCode.INTERRUPTED)
     except DrvmcError as e:
+        _unless_interrupted(e)
         _print_error(e)
-        raise typer.Exit(e.exit_code) from None
+        _exit(e.exit_code)
     reports = [c.report for c in cmps]
-    typer.echo(f"wrote {written[-1]}" + (f" and {len(written) - 1} diagram(s)"
-                                         if len(written) > 1 else ""))
-    typer.echo(_summary(reports))
-    raise typer.Exit(exit_code_for(reports))
+    _echo(f"wrote {written[-1]}" + (f" and {len(written) - 1} diagram(s)"
+                                    if len(written) > 1 else ""))
+    _echo(_summary(reports))
+    _exit(exit_code_for(reports))
 
 
 def _z3_version() -> str:
@@ -429,7 +658,9 @@ def _z3_version() -> str:
     return str(z3.get_version_string())
 
 
-def _summary(reports: list[SpecReport], timings: bool = True) -> str:
+def _summary(reports: list[SpecReport], timings: bool = True, errors: int = 0) -> str:
+    from checker.results import Status
+
     rows = [r for rep in reports for r in rep.rows]
     bad = sum(1 for r in rows if not r.ok)
     unknown = sum(1 for r in rows if r.result.status is Status.UNKNOWN)
@@ -437,6 +668,8 @@ def _summary(reports: list[SpecReport], timings: bool = True) -> str:
     text = f"{len(rows)} results, {len(rows) - bad} as expected, {bad} not"
     if unknown:
         text += f", {unknown} unknown"
+    if errors:
+        text += f"; {errors} error{'s' if errors != 1 else ''} (see above)"
     if not timings:
         return text
     # the explicit engine's rate: states over time, per variant searched (results of one search
@@ -454,24 +687,26 @@ def _summary(reports: list[SpecReport], timings: bool = True) -> str:
     return text + f" ({secs:.1f}s{rate})"
 
 
-@app.command()
-def parse(spec: Annotated[Path, typer.Argument(help="spec file")]) -> None:
+def parse(spec: Annotated[Path, typer.Argument(metavar="SPEC", help="spec file")]) -> None:
     """Validate a spec (syntax, names, types, every variant) and print it normalized."""
-    from checker.driver import CheckOptions as _Opts
-    from checker.elaborate import elaborate, variant_names
-    from checker.loader import load_program
-
-    del _Opts
     try:
+        from checker import pretty
+        from checker.elaborate import elaborate, variant_names
+        from checker.loader import load_program, read_source
+        from checker.parser import parse_text
+
         text = read_source(spec)
         ast = parse_text(text, str(spec))
         program = load_program(spec)
         for v in variant_names(program):
             elaborate(program, v)
+    except KeyboardInterrupt:
+        _say_interrupted("drvmc: interrupted")
+        _exit(ExitCode.INTERRUPTED)
     except DrvmcError as e:
         _print_error(e)
-        raise typer.Exit(e.exit_code) from None
-    typer.echo(pretty.spec(ast), nl=False)
+        _exit(e.exit_code)
+    _echo(pretty.spec(ast), nl=False)
 
 
 class ExportTarget(StrEnum):
@@ -479,9 +714,8 @@ class ExportTarget(StrEnum):
     tla = "tla"
 
 
-@app.command()
 def export(
-    spec: Annotated[Path, typer.Argument(help="spec file")],
+    spec: Annotated[Path, typer.Argument(metavar="SPEC", help="spec file")],
     to: Annotated[ExportTarget, typer.Option("--to", help="target language")],
     output: Annotated[Path, typer.Option("--output", "-o", help="file to write (for tla: "
                                          "FILE.tla, and FILE.cfg beside it)")],
@@ -492,21 +726,23 @@ def export(
         "an INVARIANT of the .cfg)")] = None,
 ) -> None:
     """Write one variant of a spec as a model for another checker (SPIN, TLC)."""
-    from checker.elaborate import elaborate, variant_names
-    from checker.errors import UsageError
-    from checker.fileio import write_text_atomic
-    from checker.loader import load_program
-    from translators.promela import export_promela
-    from translators.tla import export_tla, is_module_name
-
     unsupported: dict[str, str] = {}
     try:
+        from checker.elaborate import elaborate, variant_names
+        from checker.fileio import check_output_path, write_text_atomic
+        from checker.loader import load_program
+        from translators.promela import export_promela
+        from translators.tla import export_tla, is_module_name
+
         if to is ExportTarget.tla and not is_module_name(output.stem):
             # TLC wants the module named after its file
             raise UsageError(f"{output}: '{output.stem}' is not a TLA+ module name (letters, "
                              "digits and '_', with a letter, not a keyword): rename the output")
         if to is ExportTarget.tla and output.suffix != ".tla":
             raise UsageError(f"{output}: a TLA+ module must be written to a .tla file")
+        check_output_path(output, probe=True)
+        if to is ExportTarget.tla:
+            check_output_path(output.with_suffix(".cfg"))
         program = load_program(spec)
         if variant not in variant_names(program):
             raise UsageError(f"{spec}: no variant '{variant}' "
@@ -521,9 +757,12 @@ def export(
             ex = export_promela(model, only=prop)
             write_text_atomic(output, ex.text)
             unsupported = ex.unsupported
+    except KeyboardInterrupt:
+        _say_interrupted("drvmc: interrupted")
+        _exit(ExitCode.INTERRUPTED)
     except DrvmcError as e:
         _print_error(e)
-        raise typer.Exit(e.exit_code) from None
+        _exit(e.exit_code)
     for name, why in unsupported.items():
         _err(f"drvmc: warning: {name} is not checked by this export: {why}")
 
@@ -535,7 +774,6 @@ class RenderFormat(StrEnum):
     text = "text"
 
 
-@app.command()
 def render(
     trace: Annotated[Path, typer.Argument(help="a saved trace (TRACE.itf.json, see "
                                                "check --trace-dir)")],
@@ -545,20 +783,22 @@ def render(
                                                 help="write here instead of stdout")] = None,
 ) -> None:
     """Re-render a saved ITF trace as a sequence diagram (svg, png, dot) or as text."""
-    from counterexamples.files import RenderTo, load_trace, render_as, write_output
-
     try:
+        from counterexamples.files import RenderTo, load_trace, render_as, write_output
+
+        if output is None and to is RenderFormat.png and sys.stdout.isatty():
+            raise UsageError("PNG output needs -o FILE (or a pipe)")
         data = render_as(load_trace(trace), RenderTo(to.value))
         if output is not None:
             write_output(output, data)
-        elif to is RenderFormat.png and sys.stdout.isatty():
-            _err("drvmc: error: PNG output needs -o FILE (or a pipe)")
-            raise typer.Exit(ExitCode.SPEC_ERROR)
         else:
-            typer.echo(data, nl=False)
+            _echo(data, nl=False)
+    except KeyboardInterrupt:
+        _say_interrupted("drvmc: interrupted")
+        _exit(ExitCode.INTERRUPTED)
     except DrvmcError as e:
         _print_error(e)
-        raise typer.Exit(e.exit_code) from None
+        _exit(e.exit_code)
 
 
 def _version() -> str:
@@ -570,84 +810,259 @@ def _version() -> str:
         return "0+unknown"
 
 
-@app.command("version")
 def version_cmd() -> None:
     """Print drvmc's version and the z3 version it uses."""
-    import z3
-
-    typer.echo(f"drvmc {_version()} (z3 {z3.get_version_string()})")
+    _echo(f"drvmc {_version()} (z3 {_z3_version()})")
 
 
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM takes the Ctrl-C path (partial results, exit 130).
+# ------------------------------------------------------------------------------- the app
 
-    While z3 searches, no Python signal handler can run (z3 handles SIGINT itself), so a
+
+class _App:
+    built: typer.Typer | None = None
+
+
+def _get_app() -> typer.Typer:
+    """The typer application, built on first use (see the module docstring)."""
+    if _App.built is None:
+        import typer as typer_module
+
+        # the commands' annotations (strings until typer evaluates them) name `typer`
+        globals()["typer"] = typer_module
+        a = typer_module.Typer(add_completion=False, no_args_is_help=True,
+                               help="drvmc: a model checker for Linux driver-core lifecycle "
+                                    "bugs.")
+        for fn in (check, compare, report, parse, export, render):
+            a.command()(fn)
+        a.command("version")(version_cmd)
+        _App.built = a
+    return _App.built
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return _get_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# ------------------------------------------------------------------------------- signals
+
+
+class _Signals:
+    installed = False
+    raised = False  # a KeyboardInterrupt was raised for a signal
+    more = 0  # signals since then
+
+
+# Frames in which a raised exception would be printed ("Exception ignored in ...") and lost, or
+# wrapped into another (ctypes' ArgumentError): a signal that lands in one is taken again later.
+# So is one that lands in the constructor of a z3 object: the object, half-built, would fail in
+# its finaliser ("Exception ignored in: <function AstRef.__del__>", or a reference count dropped
+# that was never taken); and one in code that `exec` runs from a string (dataclasses and
+# namedtuple make their methods so, while modules load): CPython then marks the interrupt as
+# unhandled and, however it was handled, the process ends killed by SIGINT (exit -2). Anywhere
+# else, z3's Python code included, the exception is raised at once, so that an engine never
+# sees the search it cancelled as a plain `unknown`.
+_NO_RAISE_IN = frozenset({"z3_error_handler", "__del__", "from_param"})
+
+
+def _unsafe_to_raise(frame: types.FrameType | None) -> bool:
+    core = sys.modules.get("z3.z3")
+    where = getattr(core, "__file__", None)
+    z3_dir = os.path.dirname(where) + os.sep if where else None
+    f = frame
+    while f is not None:
+        code = f.f_code
+        if code.co_name in _NO_RAISE_IN or code.co_filename == "<string>" or (
+                code.co_name == "__init__" and z3_dir is not None
+                and code.co_filename.startswith(z3_dir)):
+            return True
+        f = f.f_back
+    return False
+
+
+def _on_signal(signum: int, frame: types.FrameType | None) -> None:
+    request_interrupt()
+    if _Signals.raised:
+        # the interrupt path is running; a third signal means "now"
+        _Signals.more += 1
+        if _Signals.more >= 2:
+            os.write(2, b"\ndrvmc: interrupted again: stopping at once, results are lost\n")
+            os._exit(ExitCode.INTERRUPTED)
+        return
+    if _unsafe_to_raise(frame):
+        again = threading.Timer(0.05, os.kill, (os.getpid(), signum))
+        again.daemon = True
+        again.start()
+        return
+    _Signals.raised = True
+    raise KeyboardInterrupt
+
+
+def _cancel_z3() -> None:
+    """Cancel the search of z3's main context, if z3 is loaded and has one (never creating it:
+    the main thread may be doing that)."""
+    core = sys.modules.get("z3.z3")
+    ctx = getattr(core, "_main_ctx", None) if core is not None else None
+    if ctx is None:
+        return
+    with contextlib.suppress(Exception):  # z3 half-imported or shutting down: nothing to stop
+        ctx.interrupt()
+
+
+def _install_signal_handlers() -> None:
+    """SIGINT and SIGTERM take the interrupt path (partial results, exit 130).
+
+    Installed first thing in `main`, before anything slow is imported, so a signal during
+    start-up is an interrupt too. While z3 searches, no Python signal handler can run, so a
     watcher thread, woken through the signal wakeup fd, cancels the search; the handler then
-    raises KeyboardInterrupt as soon as z3 returns.
+    raises KeyboardInterrupt as soon as z3 returns. (z3's own SIGINT handling is switched off
+    once z3 is loaded, by `_solvers_leave_signals_to_us`, so both signals take this path.)
     """
-    import os
-    import signal
-    import threading
-    import types
-
     if threading.current_thread() is not threading.main_thread():
         return
-
-    def on_term(signum: int, frame: types.FrameType | None) -> None:
-        # Inside z3's error callback (a ctypes callback) or a finaliser the exception would be
-        # printed as "Exception ignored" with a traceback and lost: ask again once it is done.
-        f = frame
-        while f is not None:
-            if f.f_code.co_name in ("z3_error_handler", "__del__"):
-                again = threading.Timer(0.05, os.kill, (os.getpid(), signum))
-                again.daemon = True
-                again.start()
-                return
-            f = f.f_back
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
     r, w = os.pipe()
     os.set_blocking(w, False)
-    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
 
     def watch() -> None:
-        import time
-
-        import z3
-
         while data := os.read(r, 64):
             if signal.SIGTERM in data or signal.SIGINT in data:
                 # a search may start just after one interrupt: keep cancelling until the main
                 # thread has taken the interrupt path and the process ends
                 while True:
-                    z3.main_ctx().interrupt()
+                    _cancel_z3()
                     time.sleep(0.1)
 
+    # the watcher first, the handlers last: once a handler can raise, everything is in place
     threading.Thread(target=watch, name="drvmc-signals", daemon=True).start()
+    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    _Signals.installed = True
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+
+# ------------------------------------------------------------------------------- main
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Whether a command line that could not be parsed asked for `check`/`compare --format
+    json` (then the usage error goes to stdout as a JSON document too)."""
+    words = [a for a in argv if not a.startswith("-")]
+    if not words or words[0] not in ("check", "compare"):
+        return False
+    for i, a in enumerate(argv):
+        if a in ("--format", "-f") and i + 1 < len(argv) and argv[i + 1] == "json":
+            return True
+        if a in ("--format=json", "-fjson"):
+            return True
+    return False
+
+
+def _error_document(argv: list[str], code: int, e: BaseException | None) -> None:
+    if _Output.json_printed or not _wants_json(argv):
+        return
+    doc: dict[str, Any] = {"drvmc": _version(), "exit_code": int(code)}
+    if code == ExitCode.INTERRUPTED:
+        doc["interrupted"] = True
+    doc["specs"] = []
+    if e is not None:
+        doc["errors"] = error_json(e)
+    _print_json(doc)
+
+
+def _usage_error(e: Exception, argv: list[str]) -> int:
+    """Click's usage errors (unknown option or command, a bad or missing value) are a bad
+    command line: exit 3, as documented, not click's 2 (which drvmc uses for UNKNOWN)."""
+    ctx = getattr(e, "ctx", None)
+    if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        _echo(ctx.get_help(), err=True)  # `drvmc` alone: the help is the message
+        return int(ExitCode.SPEC_ERROR)
+    fmt = getattr(e, "format_message", None)
+    message = fmt() if callable(fmt) else str(e)
+    _err(f"drvmc: error: {message}")
+    if ctx is not None:
+        _err(ctx.get_usage())
+        _err(f"Try '{ctx.command_path} --help' for help.")
+    _error_document(argv, ExitCode.SPEC_ERROR, UsageError(message))
+    return int(ExitCode.SPEC_ERROR)
+
+
+def _run(argv: list[str]) -> int:
+    import typer
+
+    # click's exceptions -- UsageError, BadParameter, NoSuchOption, MissingParameter, ... -- all
+    # derive from ClickException (of typer's own copy of click, in recent typer versions)
+    click_exception = next(c for c in typer.BadParameter.__mro__
+                           if c.__name__ == "ClickException")
+    try:
+        rv = _get_app()(args=argv, prog_name="drvmc", standalone_mode=False)
+    except typer.Abort:
+        rv = int(ExitCode.INTERRUPTED)
+    except Exception as e:
+        if isinstance(e, click_exception):
+            return _usage_error(e, argv)
+        raise
+    return rv if isinstance(rv, int) else 0
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        code = _run(argv)
+        if code == ExitCode.INTERRUPTED and not _Output.interrupt_said:
+            # typer took a KeyboardInterrupt before a command could (parsing the command line)
+            _say_interrupted("drvmc: interrupted")
+            _error_document(argv, code, None)
+        return code
+    except KeyboardInterrupt:
+        # before a command could take it (while starting up)
+        _say_interrupted("drvmc: interrupted")
+        _error_document(argv, ExitCode.INTERRUPTED, None)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # the reader went away (`drvmc check ... | head`): nothing more can be said
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - flushed at exit, never closed
+        return 1
+    except DrvmcError as e:
+        _print_error(e)
+        _error_document(argv, e.exit_code, e)
+        return int(e.exit_code)
+    except Exception as e:
+        if interrupt_requested():
+            _say_interrupted("drvmc: interrupted")
+            _error_document(argv, ExitCode.INTERRUPTED, None)
+            return int(ExitCode.INTERRUPTED)
+        _print_internal(e)
+        _error_document(argv, ExitCode.INTERNAL, e)
+        return int(ExitCode.INTERNAL)
 
 
 def main() -> None:
-    import signal
-
-    _sigterm_as_interrupt()
+    code: int = ExitCode.INTERNAL
     try:
-        app()
+        _install_signal_handlers()  # first: a signal during start-up is an interrupt too
+        code = _main(sys.argv[1:])
     except KeyboardInterrupt:
-        _err("drvmc: interrupted")
-        sys.exit(ExitCode.INTERRUPTED)
-    except DrvmcError as e:
-        _print_error(e)
-        sys.exit(e.exit_code)
-    except Exception as e:
-        _err(f"drvmc: internal error: {type(e).__name__}: {e}")
-        _err("please report this with the spec that caused it")
-        sys.exit(ExitCode.INTERNAL)
+        # while the handlers were being installed, or an error was being reported (at most one
+        # is ever raised by a signal: see _on_signal)
+        code = ExitCode.INTERRUPTED
+        if not _Output.interrupt_said:
+            with contextlib.suppress(Exception):
+                _say_interrupted("drvmc: interrupted")
     finally:
         # the answer is out: a second signal (or one re-sent from inside a z3 callback) must
         # not raise again while the interpreter shuts down
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _Signals.raised:
+        # After an interrupt, end now: the interpreter's shutdown would finalise the objects an
+        # interrupted z3 call left behind, and would turn the exit code into a death by SIGINT
+        # if the KeyboardInterrupt ever passed through code run by `exec` (CPython remembers
+        # that, however the exception was handled). Everything the user sees is written out.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(int(code))
+    sys.exit(int(code))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +13,7 @@ from pathlib import Path
 from checker import ir as I
 from checker.bmc import BmcOptions, Progress, run_bmc
 from checker.elaborate import BASE_VARIANT, elaborate, variant_names
-from checker.errors import Interrupted, UsageError
+from checker.errors import Interrupted, UsageError, interrupt_requested
 from checker.explicit import ExplicitOptions, run_explicit
 from checker.loader import Program, load_program
 from checker.portfolio import AUTO_EXPLICIT_STATES
@@ -20,6 +22,8 @@ from checker.vacuity import flag_vacuous
 from translators.z3_encoding import Encoding
 
 MAX_DEPTH = 1000
+# z3 takes its time-out in milliseconds as an unsigned 32-bit number: about 49 days
+MAX_TIMEOUT_S = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -103,24 +107,69 @@ ENGINES: dict[str, Engine] = {"bmc": _bmc_engine, "kind": _kind_engine, "pdr": _
                               "auto": _auto_engine, "explicit": _explicit_engine}
 
 
-def spec_files(paths: list[Path]) -> list[Path]:
-    """Spec files named on the command line; a directory means every *.drv below it but lib/."""
-    out: list[Path] = []
+def spec_targets(paths: list[Path]) -> list[tuple[Path, UsageError | None]]:
+    """The spec files named on the command line, in order, each with the usage error that stops
+    it, if any (so that the other specs are still checked and the error is reported in its
+    place). A directory means every `*.drv` file below it but `lib/`, sorted; directories that
+    happen to be named `*.drv` are walked, not read; a dangling symbolic link is an error."""
+    out: list[tuple[Path, UsageError | None]] = []
     for p in paths:
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*.drv") if "lib" not in q.relative_to(p).parts))
-        elif p.exists():
-            out.append(p)
-        else:
-            raise UsageError(f"{p}: no such file or directory")
-    if not out:
-        raise UsageError("no spec files found in " + ", ".join(str(p) for p in paths))
+        try:
+            if p.is_dir():
+                found: list[tuple[Path, UsageError | None]] = []
+                for q in sorted(p.rglob("*.drv")):
+                    if "lib" in q.relative_to(p).parts or q.is_dir():
+                        continue
+                    found.append((q, _dangling(q) if q.is_symlink() and not q.exists()
+                                  else None))
+                out.extend(found or [(p, UsageError(f"{p}: no spec files (*.drv outside lib/) "
+                                                    "in this folder"))])
+            elif p.exists():
+                out.append((p, None))
+            elif p.is_symlink():
+                out.append((p, _dangling(p)))
+            else:
+                out.append((p, UsageError(f"{p}: no such file or directory")))
+        except OSError as e:  # a name too long, a folder that cannot be listed, ...
+            out.append((p, UsageError(f"{p}: cannot read ({e.strerror})")))
     return out
 
 
-def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None) -> SpecReport:
+def _dangling(p: Path) -> UsageError:
+    try:
+        to = f" (to {os.readlink(p)}, which does not exist)"
+    except OSError:
+        to = ""
+    return UsageError(f"{p}: dangling symbolic link{to}")
+
+
+def spec_files(paths: list[Path]) -> list[Path]:
+    """`spec_targets` for callers that stop at the first problem: it is raised."""
+    out: list[Path] = []
+    for path, problem in spec_targets(paths):
+        if problem is not None:
+            raise problem
+        out.append(path)
+    return out
+
+
+def check_options_error(opts: CheckOptions) -> UsageError | None:
+    """What is wrong with options that apply to every spec (checked once, before any spec)."""
     if not 0 <= opts.depth <= MAX_DEPTH:
-        raise UsageError(f"--depth must be between 0 and {MAX_DEPTH}, not {opts.depth}")
+        return UsageError(f"--depth must be between 0 and {MAX_DEPTH}, not {opts.depth}")
+    if opts.engine not in ENGINES:
+        return UsageError(f"unknown engine '{opts.engine}' (engines: {', '.join(ENGINES)})")
+    t = opts.timeout_s
+    if t is not None and not (math.isfinite(t) and 0 < t <= MAX_TIMEOUT_S):
+        return UsageError(f"--timeout must be a number of seconds above 0 and at most "
+                          f"{MAX_TIMEOUT_S:g}, not {t:g}")
+    return None
+
+
+def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None) -> SpecReport:
+    problem = check_options_error(opts)
+    if problem is not None:
+        raise problem
     start = time.monotonic()
     program = load_program(path, opts.lib_paths)
     names = variant_names(program)
@@ -145,9 +194,7 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
     for want in opts.properties:
         if want not in all_props:
             raise UsageError(f"{path}: no property '{want}' (properties: {', '.join(all_props)})")
-    engine = ENGINES.get(opts.engine)
-    if engine is None:
-        raise UsageError(f"unknown engine '{opts.engine}' (engines: {', '.join(ENGINES)})")
+    engine = ENGINES[opts.engine]
     interrupted = False
     for v, m in models.items():
         props = [p for p in m.properties
@@ -155,9 +202,13 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
                  and (opts.deadlock or p.kind is not I.PropKind.DEADLOCK)]
         try:
             raw = engine(m, functools.partial(Encoding, m), props, opts, progress)
-        except (KeyboardInterrupt, Interrupted) as e:
+        except (KeyboardInterrupt, Exception) as e:
             # Ctrl-C/SIGTERM: report what is known (this variant's partial results, the variants
-            # done before it), then stop.
+            # done before it), then stop. Any other error is the interrupt too when one is
+            # pending: a KeyboardInterrupt raised inside a ctypes call comes out as
+            # ctypes.ArgumentError, a cancelled solver as the engine's own failure.
+            if not isinstance(e, KeyboardInterrupt | Interrupted) and not interrupt_requested():
+                raise
             interrupted = True
             raw = e.partial if isinstance(e, Interrupted) and isinstance(e.partial, list) else [
                 Result(p.name, p.kind, Status.UNKNOWN, 0, opts.engine, interrupted=True,

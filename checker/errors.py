@@ -75,6 +75,32 @@ class Interrupted(DrvmcError):
         super().__init__("interrupted")
 
 
+class _InterruptFlag:
+    """Whether SIGINT or SIGTERM has arrived in this process.
+
+    Set by the CLI's signal handlers (the only place a signal is taken) before they raise
+    KeyboardInterrupt. That exception can surface as something else -- ctypes turns one raised
+    while it converts an argument into `ctypes.ArgumentError`, a cancelled solver makes an engine
+    fail in its own way -- so the driver and the CLI read any error that comes while the flag is
+    set as the interrupt, never as an internal error.
+    """
+
+    requested = False
+
+
+def request_interrupt() -> None:
+    _InterruptFlag.requested = True
+
+
+def interrupt_requested() -> bool:
+    return _InterruptFlag.requested
+
+
+def clear_interrupt() -> None:
+    """For tests: forget an interrupt (a process that took one ends, so nothing else clears it)."""
+    _InterruptFlag.requested = False
+
+
 class EngineError(DrvmcError):
     """An engine could not answer (not a verdict): internal inconsistency."""
 

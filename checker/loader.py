@@ -7,6 +7,7 @@ folders (`..` and absolute paths are refused), so a spec can never make drvmc re
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def read_source(path: Path) -> str:
     # Read at most one byte past the size limit: a huge file or a device (/dev/zero) is refused
     # without being read whole. A UTF-8 byte order mark is skipped; CRLF reads as LF.
     try:
+        if path.is_symlink() and not path.exists():
+            raise UsageError(f"{path}: dangling symbolic link (to {os.readlink(path)}, which "
+                             "does not exist)")
         if path.exists() and not path.is_file() and not path.is_dir():
             raise UsageError(f"{path}: not a regular file")
         with path.open("rb") as f:
@@ -117,15 +121,24 @@ def _resolve_use(d: A.Use, here: Path, lib_paths: tuple[Path, ...]) -> Path | No
         raise SpecError([Diagnostic("E021", f"'use {d.path!r}': control characters or a path "
                                     "longer than 1024 characters", d.span)])
     roots = [here, *lib_paths, bundled_specs_dir(), bundled_specs_dir() / "lib"]
+    refused: tuple[Path, Path, Path] | None = None  # (found, what it resolves to, its root)
     for root in roots:
         try:
             base = root.resolve()
             cand = (root / rel).resolve()
-            # a symlink may not lead out of its search folder either
-            if cand.is_file() and cand.is_relative_to(base):
-                return cand
+            if cand.is_file():
+                if cand.is_relative_to(base):
+                    return cand
+                # a symlink may not lead out of its search folder either
+                refused = refused or (root / rel, cand, base)
         except (OSError, ValueError):
             continue  # a name too long for the file system is a name not found
+    if refused is not None:
+        found, target, base = refused
+        raise SpecError([Diagnostic("E021", f"'use {d.path}': refused: {found} resolves to "
+                                    f"{target}, outside the folder it was found in ({base})",
+                                    d.span, ("a symbolic link may not lead out of the search "
+                                             "folder it is found in",))])
     return None
 
 

@@ -15,7 +15,10 @@ Each worker streams a property's result as soon as it is conclusive (VIOLATED or
 a trace, PROVEN or UNREACHABLE). When every property has a conclusive answer the remaining
 workers are terminated. Two conclusive answers that disagree (a proof and a counterexample for
 the same property) are an internal error. Without a conclusive answer the best bounded one is
-kept (SAFE≤k / NOT REACHED≤k from the base case), then UNKNOWN with every engine's reason.
+kept (SAFE≤k / NOT REACHED≤k from the base case), then UNKNOWN with every engine's reason. When
+Spacer found the bad state reachable but the base case no trace within `--depth` steps, the
+bounded answer says so (`SAFE≤40, VIOLATED beyond the bound (...)`, `Result.beyond`): it is
+never judged as expected, since a violation exists.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from translators.z3_encoding import Encoding
 CONCLUSIVE = (Status.VIOLATED, Status.REACHABLE, Status.PROVEN, Status.UNREACHABLE)
 FOUND = (Status.VIOLATED, Status.REACHABLE)
 HOLDS = (Status.PROVEN, Status.UNREACHABLE)
+# how `run_pdr(confirm=False)` answers when Spacer reaches a bad state (the trace is left to BMC)
+PDR_REACHABLE = "reachable (pdr)"
 # Spacer gets this long per property when `--timeout` is not given, so `auto` always ends.
 AUTO_PDR_TIMEOUT_S = 120.0
 # States the explicit pre-pass may visit (4,500-7,000 states/s here, so at most about 20 s): every
@@ -143,6 +148,7 @@ def _run_symbolic(model: I.Model, enc: Encoding, props: list[I.Property], opts: 
     final: dict[str, Result] = {}
     fallback: dict[str, Result | None] = {p.name: None for p in props}
     reasons: dict[str, list[str]] = {p.name: [] for p in props}
+    reached: set[str] = set()  # Spacer reaches a bad state; no trace yet
     running = set(workers)
     try:
         for w in workers.values():
@@ -164,11 +170,11 @@ def _run_symbolic(model: I.Model, enc: Encoding, props: list[I.Property], opts: 
                         k, _, calls = payload
                         progress(f"{model.variant} {engine}", k, time.monotonic() - start, calls)
                 case "result":
-                    _take(final, fallback, reasons, payload)
+                    _take(final, fallback, reasons, payload, reached)
                 case "done":
                     running.discard(engine)
                     for r in payload:
-                        _take(final, fallback, reasons, r)
+                        _take(final, fallback, reasons, r, reached)
                 case "error":
                     raise EngineError(f"{engine} engine failed on variant {model.variant}: "
                                       f"{payload}")
@@ -195,15 +201,31 @@ def _run_symbolic(model: I.Model, enc: Encoding, props: list[I.Property], opts: 
             why = "; ".join(reasons[p.name]) or "no engine answered"
             results.append(Result(p.name, p.kind, Status.UNKNOWN, fb.depth if fb else 0, "auto",
                                   reason=why, seconds=elapsed))
+        elif p.name in reached:
+            # SAFE≤k / NOT REACHED≤k is true, but a plain one would read as good news
+            what = "the target" if p.kind is I.PropKind.REACHABLE else "a bad state"
+            results.append(replace(fb, seconds=elapsed, beyond=(
+                f"pdr reaches {what}; no trace within {fb.depth} steps: raise --depth")))
         else:
             results.append(replace(fb, seconds=elapsed))
     return results
 
 
 def _take(final: dict[str, Result], fallback: dict[str, Result | None],
-          reasons: dict[str, list[str]], r: Result) -> None:
+          reasons: dict[str, list[str]], r: Result, reached: set[str] | None = None) -> None:
+    """Fold one engine's answer in; `reached` collects the properties whose bad state Spacer
+    reaches (without a trace)."""
+    if reached is None:
+        reached = set()
+    if r.engine == "pdr" and r.status is Status.UNKNOWN and r.reason.startswith(PDR_REACHABLE):
+        reached.add(r.prop)
+    old = final.get(r.prop)
+    if r.prop in reached and (r.status in HOLDS or (old is not None and old.status in HOLDS)):
+        proof = r if r.status in HOLDS else old
+        assert proof is not None
+        raise EngineError(f"engines disagree on {r.prop}: pdr reaches a bad state, "
+                          f"{proof.engine} says {proof.verdict_text()}")
     if r.status in CONCLUSIVE:
-        old = final.get(r.prop)
         if old is not None and contradiction(old, r):
             raise EngineError(f"engines disagree on {r.prop}: {old.engine} says "
                               f"{old.verdict_text()}, {r.engine} says {r.verdict_text()}")

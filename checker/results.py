@@ -33,6 +33,9 @@ class Result:
     invariant: str | None = None  # PROVEN/UNREACHABLE by pdr: the inductive invariant, spec names
     vacuous: str = ""  # PROVEN/SAFE while a `reachable` target is not reached: which and how
     states: int = 0  # explicit engine: states explored when the result was known
+    # SAFE/NOT_REACHED: an unbounded engine (Spacer) found a bad state (the target) reachable,
+    # but only beyond `depth` steps, so there is no trace; says which engine and what to do
+    beyond: str = ""
 
     def verdict_text(self) -> str:
         text = self._verdict_text()
@@ -45,8 +48,12 @@ class Result:
             case Status.REACHABLE:
                 return f"REACHABLE at length {self.depth}"
             case Status.SAFE:
+                if self.beyond:
+                    return f"SAFE≤{self.depth}, VIOLATED beyond the bound ({self.beyond})"
                 return f"SAFE≤{self.depth}" + (" (interrupted)" if self.interrupted else "")
             case Status.NOT_REACHED:
+                if self.beyond:
+                    return f"NOT REACHED≤{self.depth}, REACHABLE beyond the bound ({self.beyond})"
                 return f"NOT REACHED≤{self.depth}" + (" (interrupted)" if self.interrupted
                                                        else "")
             case Status.PROVEN:
@@ -62,8 +69,14 @@ def matches(result: Result, expect: I.Expect | None) -> bool:
 
     Without an expect line: assertion, invariant, final and deadlock properties must not be
     violated (SAFE≤k or PROVEN), `reachable` targets must be reached.
+
+    A bounded result with a violation (target) known to be reachable beyond the bound matches no
+    expectation: not safety or UNREACHABLE, which it refutes, nor VIOLATED or REACHABLE, which
+    need a trace (and its length) to be confirmed.
     """
     st = result.status
+    if result.beyond:
+        return False
     if expect is None:
         if result.kind is I.PropKind.REACHABLE:
             return st is Status.REACHABLE

@@ -1,30 +1,49 @@
-"""BMC and the explicit-state engine must agree on every property of generated specs.
+"""The engines must agree on every property of generated specs.
 
-Two halves of 100 specs each, so pytest-xdist can run them side by side. Hypothesis is
-derandomized: every CI run checks the same specs (scripts/differential.py runs a longer,
-randomized sweep). A disagreement fails with both engines' verdicts and traces.
+BMC and the explicit-state engine on 200 specs (two halves of 100, so pytest-xdist can run them
+side by side), and all four engines (BMC, k-induction, PDR/Spacer, explicit) on 20 more. The
+explicit engine explores each spec whole, so its verdicts are conclusive; the others must be
+compatible with them (tests/gen_specs.py `compatible`: same violations and witnesses at the same
+length, no proof against a violation, a bounded SAFE≤k against no violation of at most k steps).
+An UNKNOWN fails the test too: none is expected on specs this small. Hypothesis is derandomized:
+every CI run checks the same specs (scripts/differential.py runs the long, randomized sweep with
+SPIN and TLC as well). A disagreement fails with every engine's verdict and trace.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from checker import ir as I
 from checker.elaborate import elaborate
 from checker.loader import load_program
-from tests.gen_specs import GenSpec, compare_engines, spec_text
+from checker.results import Status
+from tests.gen_specs import (
+    ENGINES,
+    EngineRun,
+    GenSpec,
+    compare,
+    compare_engines,
+    compatible,
+    run_engine,
+    spec_text,
+)
 
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 
-def _check(tmp_path: Path, g: GenSpec) -> None:
+def _check(tmp_path: Path, g: GenSpec, engines: Sequence[str] = ("bmc", "explicit")) -> None:
     p = tmp_path / "gen.drv"
     p.write_text(g.text, encoding="utf-8")
     model = elaborate(load_program(p), "original")
-    problems = compare_engines(model, g.depth)
+    problems = compare_engines(model, g.depth, engines)
     assert not problems, g.text + "\n" + "\n".join(problems)
 
 
@@ -40,3 +59,51 @@ def test_bmc_and_explicit_agree_first_half(tmp_path_factory: pytest.TempPathFact
 def test_bmc_and_explicit_agree_second_half(tmp_path_factory: pytest.TempPathFactory,
                                            g: GenSpec) -> None:
     _check(tmp_path_factory.mktemp("gen"), g)
+
+
+@settings(SETTINGS, max_examples=20)
+@given(g=spec_text())
+def test_all_engines_agree(tmp_path_factory: pytest.TempPathFactory, g: GenSpec) -> None:
+    _check(tmp_path_factory.mktemp("gen"), g, ENGINES)
+
+
+# ---- the comparison itself
+
+
+def _model(tmp_path: Path, text: str) -> I.Model:
+    p = tmp_path / "s.drv"
+    p.write_text(text, encoding="utf-8")
+    return elaborate(load_program(p), "original")
+
+
+def test_a_wrong_proof_is_a_disagreement(tmp_path: Path) -> None:
+    # issue 13: the explicit engine once proved this (truncate was a no-op); replay that answer
+    model = _model(tmp_path, 'spec t "truncate"\nproperty p "p"\n'
+                             "var l: list<bool, 2> = [true, true]\n"
+                             "actor a {\n  s: l.truncate(0)\n"
+                             '  t: assert len(l) == 2 as p, "x"\n}\n')
+
+    def wrong(model: I.Model, engine: str, depth: int, **kw: Any) -> EngineRun:
+        run = run_engine(model, engine, depth, **kw)
+        if engine == "explicit" and run.results is not None:
+            run = EngineRun(engine, [replace(r, status=Status.PROVEN) if r.prop == "p" else r
+                                     for r in run.results])
+        return run
+
+    c = compare(model, 10, ENGINES, run=wrong)
+    assert len(c.problems) == 1 and "property p" in c.problems[0]
+    assert c.culprits == set(ENGINES)
+    assert compare(model, 10, ENGINES).problems == []
+
+
+def test_bounded_safe_meets_only_longer_violations(tmp_path: Path) -> None:
+    model = _model(tmp_path, 'spec t "late"\nproperty p "p"\nvar n: 0..3 = 0\n'
+                             "actor a {\n  s: n = n + 1\n  t: n = n + 1\n"
+                             '  u: assert n < 2 as p, "late"\n}\n')
+    (exp,) = [r for r in run_engine(model, "explicit", 10).results or [] if r.prop == "p"]
+    assert exp.status is Status.VIOLATED and exp.depth == 3
+    short = next(r for r in run_engine(model, "bmc", 2).results or [] if r.prop == "p")
+    long = next(r for r in run_engine(model, "bmc", 3).results or [] if r.prop == "p")
+    assert short.status is Status.SAFE and compatible(short, exp)
+    assert not compatible(replace(short, depth=3), exp)  # SAFE≤3 against a violation at 3
+    assert compatible(long, exp)

@@ -112,7 +112,13 @@ def test_use_symlink_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
     spec_dir = tmp_path / "specdir"
     spec_dir.mkdir()
     os.symlink(outside / "target.drv", spec_dir / "link.drv")
-    assert _use(spec_dir, "use link") == ["E020"]
+    # refused, and said so (E021 naming where the link leads), not "cannot find" (E020)
+    assert _use(spec_dir, "use link") == ["E021"]
+    main = spec_dir / "main.drv"
+    with pytest.raises(SpecError) as ei:
+        load_program(main)
+    (d,) = ei.value.diagnostics
+    assert str((outside / "target.drv").resolve()) in d.message and "outside" in d.message
 
 
 def test_use_cycles_and_repeats_read_each_file_once(tmp_path: Path) -> None:

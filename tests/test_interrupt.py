@@ -8,7 +8,9 @@ import re
 import signal
 import subprocess
 import sys
+import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,6 +51,39 @@ def _specs(tmp: Path) -> tuple[Path, Path]:
     quick.write_text(QUICK, encoding="utf-8")
     slow.write_text(SLOW, encoding="utf-8")
     return quick, slow
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and its descendants (from /proc; 0 if gone).
+
+    The signal tests wait for the process's own progress rather than for wall-clock time, so
+    that they mean the same on a loaded machine (where a second of wall time may be a tenth of
+    a second of work) as on an idle one."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    todo = [pid]
+    while todo:
+        q = todo.pop()
+        try:
+            fields = Path(f"/proc/{q}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{q}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def wait_for_cpu(p: subprocess.Popen[str], seconds: float, limit: float = 300) -> bool:
+    """Wait until the process (with its children) has used `seconds` more CPU time; False if
+    it ended first."""
+    start = cpu_seconds(p.pid)
+    end = time.monotonic() + limit
+    while p.poll() is None and time.monotonic() < end:
+        if cpu_seconds(p.pid) - start >= seconds:
+            return True
+        time.sleep(0.02)
+    return False
 
 
 class _StopAt:
@@ -103,7 +138,8 @@ def _run_and_signal(tmp_path: Path, sig: signal.Signals, *extra: str) -> tuple[i
             break
         seen += line
     # quick's table is out: slow is loading or deepening now; give it time to get somewhere
-    time.sleep(2.0)
+    # (a second of its own CPU time: loading and encoding slow takes a fraction of that)
+    wait_for_cpu(p, 1.0)
     p.send_signal(sig)
     out, err = p.communicate(timeout=60)
     return p.returncode, seen + out, err
@@ -151,13 +187,16 @@ def test_atomic_write_interrupted_leaves_old_file(tmp_path: Path,
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize(("engine", "extra"), [
     ("pdr", []), ("kind", []), ("auto", ["--explicit-states", "0"]), ("auto", []),
     ("explicit", [])], ids=["pdr", "kind", "auto-symbolic", "auto-explicit-pass", "explicit"])
-def test_sigterm_during_an_unbounded_engine_is_an_interrupt_not_a_time_out(
-        tmp_path: Path, engine: str, extra: list[str]) -> None:
+def test_signal_during_an_unbounded_engine_is_an_interrupt_not_a_time_out(
+        tmp_path: Path, engine: str, extra: list[str], sig: signal.Signals) -> None:
     # Spacer answers a cancel by raising from inside z3's error callback; the signal must still
-    # end the run as an interrupt (exit 130), without a traceback, and not as a "time-out"
+    # end the run as an interrupt (exit 130), without a traceback, and not as a "time-out".
+    # SIGINT too: z3 used to catch it itself and answer `unknown`, which k-induction's step case
+    # takes for "inconclusive" and carries on (issue 13, item 2)
     from bench.families import component
 
     # the component family's fix at N = 8 without symmetry reduction: 85,985 states, about 20 s
@@ -169,8 +208,10 @@ def test_sigterm_during_an_unbounded_engine_is_an_interrupt_not_a_time_out(
                           "--no-traces", "--no-symmetry", "-k", "500", "-p", "use_after_release",
                           *extra], cwd=REPO,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)
-    p.send_signal(signal.SIGTERM)
+    # start-up, loading and encoding take about half a second of CPU time: after two, the
+    # engine is under way (and settles nothing for many more)
+    assert wait_for_cpu(p, 2.0), p.communicate()
+    p.send_signal(sig)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, out + err
     assert "Traceback" not in err and "Exception ignored" not in err, err
@@ -178,3 +219,140 @@ def test_sigterm_during_an_unbounded_engine_is_an_interrupt_not_a_time_out(
     row = re.search(r"original\s+use_after_release\s+(.*)", out)
     assert row is not None, out
     assert "interrupted" in row.group(1) and "PROVEN" not in row.group(1), row.group(1)
+
+
+# ---------------------------------------------------------------- any moment (issue 13, item 2)
+
+
+def _caught(pid: int, sig: signal.Signals) -> bool:
+    """Whether the process has a handler for `sig` (its SigCgt mask in /proc)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (int(sig) - 1) & 1)
+    except OSError:
+        pass
+    return False
+
+
+def _z3_loaded(pid: int) -> bool:
+    try:
+        return "libz3" in Path(f"/proc/{pid}/maps").read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+def _when(p: subprocess.Popen[str], ready: Callable[[int], bool], limit: float = 120) -> bool:
+    """Wait until `ready(pid)` (True) or the process ends (False)."""
+    end = time.monotonic() + limit
+    while p.poll() is None and time.monotonic() < end:
+        if ready(p.pid):
+            return True
+        time.sleep(0.001)
+    return False
+
+
+def _start(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "checker.cli", *args], cwd=REPO,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _clean_interrupt(p: subprocess.Popen[str]) -> tuple[str, str]:
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, (p.returncode, out, err)  # not -15: not killed by the signal
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert "internal error" not in err, err
+    assert "drvmc: interrupted" in err, err
+    return out, err
+
+
+def test_nothing_slow_is_imported_before_the_handlers() -> None:
+    # the console script imports checker.cli, then calls main(): until main() has installed the
+    # handlers, a signal kills the process (exit -15, or a KeyboardInterrupt traceback)
+    code = textwrap.dedent("""
+        import signal, sys
+        import checker.cli as cli
+        slow = {"z3", "typer", "lark", "checker.driver", "checker.bmc", "translators"}
+        assert not slow & set(sys.modules), sorted(slow & set(sys.modules))
+        def first(argv):
+            assert signal.getsignal(signal.SIGTERM) is cli._on_signal
+            assert signal.getsignal(signal.SIGINT) is cli._on_signal
+            assert "z3" not in sys.modules and "typer" not in sys.modules
+            return 0
+        cli._run = first
+        sys.argv = ["drvmc", "version"]
+        cli.main()
+    """)
+    p = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "drvmc"]
+    assert script.value == "checker.cli:main"
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("moment", ["handlers", "z3-loading", "z3+0.5s"])
+def test_signal_at_any_moment_of_start_up(tmp_path: Path, sig: signal.Signals,
+                                         moment: str) -> None:
+    # the moments are events of the process itself, so the test means the same under load:
+    # its handlers just installed (nothing else imported yet), z3 being loaded, the check under
+    # way
+    _, slow = _specs(tmp_path)
+    p = _start("check", str(slow), "-k", "500", "-e", "bmc", "--no-traces")
+    ready = (lambda pid: _caught(pid, signal.SIGTERM)) if moment == "handlers" else _z3_loaded
+    assert _when(p, ready), p.communicate()
+    if moment == "z3+0.5s":
+        time.sleep(0.5)
+    p.send_signal(sig)
+    _clean_interrupt(p)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_during_kind_on_s4_is_an_interrupt(sig: signal.Signals) -> None:
+    # the issue's reproducer: k-induction on the S4 scenario to depth 1000, interrupted mid-way,
+    # carried on and exited 0 (z3 took SIGINT for itself), or exited 4 with `ArgumentError:
+    # argument 1: KeyboardInterrupt` (the exception raised inside a ctypes call)
+    p = _start("check", "specs/component_master_devres.drv", "--engine", "kind", "--depth",
+               "1000", "--no-traces")
+    # start-up, loading and encoding S4 take about a second of CPU time
+    if not wait_for_cpu(p, 2.5):
+        pytest.skip("the check ended before the signal (a fast machine)")
+    p.send_signal(sig)
+    out, _ = _clean_interrupt(p)
+    rows = re.findall(r"^  original\s+\S+\s+(.*)$", out, re.MULTILINE)
+    assert rows, out  # the partial table
+    assert any(r.endswith("interrupted") for r in rows), out
+    assert not re.search(r"^\d+ results, ", out, re.MULTILINE), out
+
+
+def test_an_error_while_an_interrupt_is_pending_is_the_interrupt(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a KeyboardInterrupt raised while ctypes converts an argument comes out as ArgumentError
+    import ctypes
+
+    from checker import driver
+    from checker.errors import clear_interrupt, request_interrupt
+
+    def engine(*args: object) -> list[object]:
+        raise ctypes.ArgumentError("argument 1: KeyboardInterrupt")
+
+    quick, _ = _specs(tmp_path)
+    monkeypatch.setitem(driver.ENGINES, "bmc", engine)
+    request_interrupt()  # what the CLI's handler does before it raises
+    try:
+        with pytest.raises(Interrupted) as ei:
+            check_spec(quick, CheckOptions(depth=5, engine="bmc"))
+    finally:
+        clear_interrupt()
+    rep = ei.value.partial
+    assert isinstance(rep, SpecReport)
+    assert {r.result.status for r in rep.rows} == {Status.UNKNOWN}
+    assert all(r.result.interrupted for r in rep.rows)
+    # without a pending interrupt the same error is a bug, reported as such
+    with pytest.raises(ctypes.ArgumentError):
+        check_spec(quick, CheckOptions(depth=5, engine="bmc"))
