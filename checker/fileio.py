@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from checker.errors import UsageError
+from drvmc.checker.errors import UsageError
 
 
 def check_output_path(path: Path) -> Path:

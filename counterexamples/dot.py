@@ -20,8 +20,9 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from checker.errors import UsageError
-from counterexamples.notes import (
+from drvmc.checker.errors import UsageError
+from drvmc.checker.verdict.trace import CallRecord, Trace, TraceStep, format_value
+from drvmc.counterexamples.notes import (
     NULL_ARG,
     Leaf,
     call_target,
@@ -31,7 +32,6 @@ from counterexamples.notes import (
     shown_calls,
     step_leaves,
 )
-from counterexamples.trace import CallRecord, Trace, TraceStep, format_value
 
 MONO = "DejaVu Sans Mono"
 SANS = "DejaVu Sans"

@@ -8,12 +8,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import assert_never
 
-from checker.errors import UsageError
-from checker.fileio import write_bytes_atomic, write_text_atomic
-from counterexamples.dot import render_dot, render_png, render_svg
-from counterexamples.itf import dumps_itf, loads_itf
-from counterexamples.text import render_text, trace_header
-from counterexamples.trace import Trace, with_sources
+from drvmc.checker.errors import UsageError
+from drvmc.checker.fileio import write_bytes_atomic, write_text_atomic
+from drvmc.checker.verdict.trace import Trace, with_sources
+from drvmc.counterexamples.dot import render_dot, render_png, render_svg
+from drvmc.counterexamples.itf import dumps_itf, loads_itf
+from drvmc.counterexamples.text import render_text, trace_header
 
 
 class RenderTo(StrEnum):

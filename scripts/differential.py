@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hypothesis import HealthCheck, given, seed, settings
 
-from checker.elaborate import elaborate
-from checker.errors import DrvmcError
-from checker.loader import load_program
+from drvmc.checker.errors import DrvmcError
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
 from tests.gen_specs import GenSpec, compare_engines, spec_text
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker.elaborate import elaborate
-from checker.loader import load_program
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
 from tests.gen_specs import GenSpec, compare_engines, spec_text
 
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True, database=None,

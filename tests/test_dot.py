@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from counterexamples.dot import render_dot, render_png, render_svg
-from counterexamples.trace import CallRecord, Loc, Trace, TraceStep, Violation, diff_states
+from drvmc.checker.verdict.trace import CallRecord, Loc, Trace, TraceStep, Violation, diff_states
+from drvmc.counterexamples.dot import render_dot, render_png, render_svg
 from tests.render_helpers import RENDER, real_traces
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")

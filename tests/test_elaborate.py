@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from checker import ir as I
-from checker.errors import SpecError
+from drvmc.checker.errors import SpecError
+from drvmc.checker.ir import nodes as I
 from tests.helpers import model_of
 
 

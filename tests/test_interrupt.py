@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.driver import CheckOptions, SpecReport, check_spec
-from checker.errors import ExitCode, Interrupted
-from checker.fileio import write_text_atomic
-from checker.results import Status
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.errors import ExitCode, Interrupted
+from drvmc.checker.fileio import write_text_atomic
+from drvmc.checker.verdict.records import SpecReport
+from drvmc.checker.verdict.results import Status
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,7 +93,7 @@ def _run_and_signal(tmp_path: Path, sig: signal.Signals, *extra: str) -> tuple[i
     """Start `drvmc check quick slow`, wait for quick's table, then signal during slow."""
     quick, slow = _specs(tmp_path)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", str(quick), str(slow),
+    p = subprocess.Popen([sys.executable, "-m", "drvmc.checker", "check", str(quick), str(slow),
                           "-k", "500", "-e", "bmc", *extra], cwd=REPO, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert p.stdout is not None
@@ -165,7 +166,7 @@ def test_sigterm_during_an_unbounded_engine_is_an_interrupt_not_a_time_out(
     # it in seconds
     slow = tmp_path / "family.drv"
     slow.write_text(component(8, True), encoding="utf-8")
-    p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", str(slow), "-e", engine,
+    p = subprocess.Popen([sys.executable, "-m", "drvmc.checker", "check", str(slow), "-e", engine,
                           "--no-traces", "--no-symmetry", "-k", "500", "-p", "use_after_release",
                           *extra], cwd=REPO,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -2,8 +2,8 @@
 
 The kinds are read from the IR's own definitions (the `Stmt`, `Expr` and `Domain` unions and the
 enums of operators, list operations, quantifiers, properties and scopes), so a kind added to
-checker/ir.py fails `test_corpus_covers_every_ir_kind` until a spec in tests/ir_coverage/ uses it,
-and from then on every engine and both exports must agree on that spec:
+checker/ir/nodes.py fails `test_corpus_covers_every_ir_kind` until a spec in tests/ir_coverage/
+uses it, and from then on every engine and both exports must agree on that spec:
 
 - the explicit engine (exhaustive, the reference here), BMC, k-induction and PDR must give
   compatible verdicts on every property of every variant (`tests.gen_specs.agree`);
@@ -29,19 +29,20 @@ from pathlib import Path
 
 import pytest
 
-from checker import ir as I
-from checker.bmc import BmcOptions, run_bmc
-from checker.elaborate import elaborate, variant_names
-from checker.errors import Unsupported
-from checker.explicit import ExplicitOptions, run_explicit
-from checker.kind import KindOptions, run_kind
-from checker.loader import load_program
-from checker.pdr import PdrOptions, run_pdr
-from checker.results import Result, Status
+from drvmc.checker.engines.bmc import run_bmc
+from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
+from drvmc.checker.engines.kind import KindOptions, run_kind
+from drvmc.checker.engines.pdr import PdrOptions, run_pdr
+from drvmc.checker.engines.unroll import BmcOptions
+from drvmc.checker.errors import Unsupported
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate, variant_names
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.translators.z3_encoding import Encoding
 from tests.gen_specs import agree, describe
 from tests.test_spin import spin_disagreements
 from tests.test_tla import needs_tlc, tlc_disagreements
-from translators.z3_encoding import Encoding
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted((ROOT / "tests" / "ir_coverage").glob("*.drv"))

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.driver import CheckOptions, SpecReport, check_spec
-from checker.results import Result, Status
-from counterexamples.trace import Trace
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.verdict.records import SpecReport
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.checker.verdict.trace import Trace
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -202,7 +203,8 @@ def test_violations_follow_the_kernel_sequence(name: str) -> None:
 def test_cli_checks_every_scenario_and_variant() -> None:
     # the "done when": the whole folder, every variant, every result as expected
     proc = subprocess.run(
-        [sys.executable, "-m", "checker.cli", "check", str(SPECS), "--all-variants", "--no-traces"],
+        [sys.executable, "-m", "drvmc.checker", "check", str(SPECS), "--all-variants",
+         "--no-traces"],
         capture_output=True, text=True, timeout=1800, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     for name in SCENARIOS:
