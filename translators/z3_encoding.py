@@ -1421,9 +1421,8 @@ def _flat(name: str, v: SVal) -> list[tuple[str, z3.ExprRef]]:
     return [(f"{name}#{i}", x) for i, x in enumerate(leaves(v))]
 
 
-def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
-    if not ids:
-        return False
+def const_ids(e: z3.ExprRef) -> Iterator[int]:
+    """The ids of the constants in e's DAG, each once, lazily (a shared subterm is walked once)."""
     seen: set[int] = set()
     todo = [e]
     while todo:
@@ -1431,8 +1430,11 @@ def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
         if x.get_id() in seen:
             continue
         seen.add(x.get_id())
-        if z3.is_const(x) and x.get_id() in ids:
-            return True
+        if z3.is_const(x):
+            yield x.get_id()
         todo.extend(x.children())
-    return False
+
+
+def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
+    return bool(ids) and any(i in ids for i in const_ids(e))
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import z3
 
 from drvmc.checker.ir import nodes as I
-from drvmc.translators.z3_encoding import Encoding, SArr, SList, SRec, SVal
+from drvmc.translators.z3_encoding import Encoding, SArr, SList, SRec, SVal, const_ids
 
 MAX_DOMAIN = 256  # larger integer ranges are printed structurally, not by value sets
 
@@ -107,18 +107,7 @@ def leaf_table(enc: Encoding) -> dict[int, Leaf]:
 
 
 def _consts(e: z3.ExprRef, table: dict[int, Leaf]) -> set[int]:
-    found: set[int] = set()
-    seen: set[int] = set()
-    todo = [e]
-    while todo:
-        x = todo.pop()
-        if x.get_id() in seen:
-            continue
-        seen.add(x.get_id())
-        if z3.is_const(x) and x.get_id() in table:
-            found.add(x.get_id())
-        todo.extend(x.children())
-    return found
+    return {i for i in const_ids(e) if i in table}
 
 
 def _flatten(e: z3.ExprRef, kind: int) -> list[z3.ExprRef]:
