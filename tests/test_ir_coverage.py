@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from drvmc.checker.app.driver import CheckOptions, check_spec
 from drvmc.checker.engines.bmc import run_bmc
 from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
 from drvmc.checker.engines.kind import KindOptions, run_kind
@@ -158,6 +159,15 @@ def test_spin_agrees(spec: Path, variant: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("spec", "variant"), CASES, ids=IDS)
 def test_tlc_agrees(spec: Path, variant: str, tmp_path: Path) -> None:
     assert tlc_disagreements(_model(spec, variant), tmp_path) == []
+
+
+@pytest.mark.parametrize("spec", [f for f in CORPUS if "\nexpect " in f.read_text()],
+                         ids=lambda f: f.stem)
+def test_hand_derived_expect_lines_hold(spec: Path) -> None:
+    report = check_spec(spec, CheckOptions(engine="explicit", all_variants=True, depth=1000))
+    wrong = [f"{r.variant} {r.result.prop}: {r.result.verdict_text()}, expected {r.expected}"
+             for r in report.rows if not r.ok]
+    assert not wrong, wrong
 
 
 def test_reproducers_of_issue_13_get_the_hand_derived_verdicts() -> None:

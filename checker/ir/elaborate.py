@@ -22,6 +22,7 @@ MAX_RANGE_SIZE = 1 << 12
 MAX_LIST_CAP = 64
 MAX_ACTOR_INSTANCES = 64
 MAX_INLINE_DEPTH = 16
+MAX_FUNC_DEPTH = 16  # nested `func` expansions: a recursion must reach its base case by then
 MAX_STATE_LEAVES = 4096  # scalar components of one type and of the whole state (scenarios: < 200)
 
 BASE_VARIANT = "original"
@@ -88,6 +89,9 @@ class Elaborator:
         # Names whose declaration already had an error: uses of them fail silently, so one
         # mistake is reported once and every phase still reports its own errors (no cascades).
         self.poisoned: set[str] = set()
+        self._func_stack: list[str] = []  # the `func`s being expanded, outermost first
+        self._func_vars = 0  # fresh names for quantifier variables inside expanded funcs
+        self._func_checking = False  # type-checking a func's body on its own (check_func)
 
     # ------------------------------------------------------------------ collection
     def collect(self) -> None:
@@ -412,7 +416,8 @@ class Elaborator:
             self.diag.error("E102", f"'{name}' is a type, not a value", span)
             raise _Poison
         if name in self.procs:
-            self.diag.error("E114", f"procedure '{name}' must be called as a statement", span)
+            what = "function" if self.procs[name].decl.pure else "procedure"
+            self.diag.error("E114", f"{what} '{name}' must be called: '{name}(...)'", span)
             raise _Poison
         self.diag.error("E100", f"undefined name '{name}'", span)
         raise _Poison
@@ -470,11 +475,17 @@ class Elaborator:
             case A.Quantifier():
                 vt, values = self.static_domain(e.domain, scope)
                 body_scope = _Scope(dict(scope.names))
-                body_scope.names[e.var] = I.VarRef(e.var, I.Scope.TEMP, vt, e.span)
+                var = e.var
+                if self._func_stack:
+                    # a func's arguments are substituted into its body: a quantifier there must
+                    # not capture a variable of the same name in an argument
+                    self._func_vars += 1
+                    var = f"{e.var}@{self._func_vars}"
+                body_scope.names[e.var] = I.VarRef(var, I.Scope.TEMP, vt, e.span)
                 body = self.expr(e.body, body_scope, const)
                 self.expect_bool(body, e.body.span)
                 kind = I.QuantKind.FORALL if e.kind is A.Quant.FORALL else I.QuantKind.EXISTS
-                return I.Quant(kind, e.var, vt, values, body, I.BOOL, e.span)
+                return I.Quant(kind, var, vt, values, body, I.BOOL, e.span)
             case A.ListLit():
                 items = tuple(self.expr(x, scope, const) for x in e.items)
                 if not items:
@@ -715,14 +726,162 @@ class Elaborator:
                 op = I.BinaryOp.LE if name == "min" else I.BinaryOp.GE
                 jt = I.IntType(min(ta.lo, tb.lo), max(ta.hi, tb.hi))
                 return I.Ite(I.Binary(op, a, b, I.BOOL, e.span), a, b, jt, e.span)
+            if name in self.procs and self.procs[name].decl.pure:
+                return self.func_call(self.procs[name].decl, e, scope, const)
             if name in self.procs:
                 self.diag.error("E114", f"procedure '{name}' must be called as a statement "
-                                "(`x = f(...)` or `f(...)`)", e.span)
+                                "(`x = f(...)` or `f(...)`); a side-effect-free one can be "
+                                f"declared `func {name}(...) -> T` and used in expressions",
+                                e.span)
                 raise _Poison
             self.diag.error("E100", f"undefined function '{name}'", e.func.span)
             raise _Poison
         self.diag.error("E114", "list operations are statements, not values", e.span)
         raise _Poison
+
+    # ------------------------------------------------------------------ pure functions
+    def func_call(self, d: A.ProcDecl, e: A.Call, scope: _Scope, const: bool) -> I.Expr:
+        """A call of a `func`: its body evaluated symbolically into one expression.
+
+        Locals become `ite`s over the path that assigned them, each `return` a guarded
+        alternative of the result, `for` loops are unrolled; no IR construct is added, so every
+        engine and export handles functions as they handle any expression. An argument whose
+        evaluation has a run-time check is evaluated whatever the body does with it, as in C.
+        """
+        if len(e.args) != len(d.params):
+            self.diag.error("E111", f"{d.name}() takes {len(d.params)} argument(s), found "
+                            f"{len(e.args)}", e.span)
+            raise _Poison
+        for a in e.args:
+            if a.name is not None:
+                self.diag.error("E111", "named arguments are for record constructors", a.span)
+                raise _Poison
+        if self._func_checking and d.name in self._func_stack:
+            # type-checking a recursive func's body: the inner call's type is all it needs
+            return self.default_value(self.type(d.result or A.TBool()), e.span)
+        if len(self._func_stack) >= MAX_FUNC_DEPTH:
+            chain = " → ".join((*self._func_stack[:3], "…", d.name))
+            self.diag.error("E130", f"func calls nested more than {MAX_FUNC_DEPTH} deep "
+                            f"({chain}): a recursive func must reach its base case through "
+                            "constant arguments", e.span)
+            raise _Poison
+        fscope = _Scope()
+        checked: list[I.Expr] = []
+        for p, a in zip(d.params, e.args, strict=True):
+            v = self.coerce(self.expr(a.value, scope, const), self.type(p.type), a.span,
+                            f"argument {p.name} of {d.name}")
+            fscope.names[p.name] = v
+            if _has_check(v):
+                checked.append(v)
+        self._func_stack.append(d.name)
+        try:
+            out = self.func_body(d, fscope, const, e.span)
+        finally:
+            self._func_stack.pop()
+        for v in checked:
+            # `v == v` is evaluated first, with v's checks; both arms are the result
+            out = I.Ite(I.Binary(I.BinaryOp.EQ, v, v, I.BOOL, e.span), out, out, _type_of(out),
+                        e.span)
+        return out
+
+    def check_func(self, d: A.ProcDecl) -> None:
+        """Type-check a func's body once, whether or not anything calls it."""
+        scope = _Scope()
+        for p in d.params:
+            scope.names[p.name] = I.VarRef(p.name, I.Scope.TEMP, self.type(p.type), p.span)
+        self._func_stack.append(d.name)
+        self._func_checking = True
+        try:
+            self.func_body(d, scope, False, d.span)
+        finally:
+            self._func_stack.pop()
+            self._func_checking = False
+
+    def func_body(self, d: A.ProcDecl, scope: _Scope, const: bool, span: Span) -> I.Expr:
+        assert d.result is not None  # the grammar requires `-> T` on a func
+        rt = self.type(d.result)
+        if not _always_returns(d.body):
+            self.diag.error("E127", f"func '{d.name}' can reach its end without 'return': "
+                            "every path must return a value", d.span)
+            raise _Poison
+        types = {p.name: self.type(p.type) for p in d.params}
+        st = _FuncRun(dict(scope.names), types, _FALSE, [], rt)
+        self.func_run(d.body, st, _TRUE, const)
+        if not st.returns:  # every path returned before a call that did not unfold
+            return self.default_value(rt, span)
+        # every path returns (checked above), so the guards cover every case: the last
+        # alternative needs none
+        out = st.returns[-1][1]
+        for g, v in reversed(st.returns[:-1]):
+            out = v if _lit_bool(g) is True else I.Ite(g, v, out, rt, span)
+        return out
+
+    def func_run(self, stmts: tuple[A.Stmt, ...], st: _FuncRun, guard: I.Expr,
+                 const: bool) -> None:
+        for s in stmts:
+            g = _and(guard, _not(st.done))  # on this path and not returned yet
+            if _lit_bool(g) is False:
+                return
+            scope = _Scope(st.names)
+            match s:
+                case A.Skip():
+                    pass
+                case A.LocalDecl():
+                    t = self.type(s.type)
+                    if isinstance(s.init, A.AnyInit):
+                        self.diag.error("E117", "a func is deterministic: 'any' needs a proc",
+                                        s.span)
+                        raise _Poison
+                    init = (self.default_value(t, s.span) if s.init is None else
+                            self.coerce(self.expr(s.init, scope, const), t, s.init.span,
+                                        f"initial value of {s.name}"))
+                    st.names[s.name] = init
+                    st.types[s.name] = t
+                case A.Assign():
+                    if not (isinstance(s.target, A.Name) and s.target.name in st.types):
+                        self.diag.error("E117", "a func may assign only its own locals and "
+                                        "parameters (it must be free of side effects: "
+                                        "declare a proc to change state)", s.target.span)
+                        raise _Poison
+                    name = s.target.name
+                    new = self.coerce(self.expr(s.value, scope, const), st.types[name],
+                                      s.value.span, "assignment")
+                    old = st.names[name]
+                    st.names[name] = new if _lit_bool(g) is True else \
+                        I.Ite(g, new, old, st.types[name], s.span)
+                case A.If():
+                    c = self.expr(s.cond, scope, const)
+                    self.expect_bool(c, s.cond.span)
+                    for branch, cond in ((s.then, c), (s.orelse, _not(c))):
+                        outer = set(st.names)
+                        self.func_run(branch, st, _and(guard, cond), const)
+                        for n in set(st.names) - outer:  # the branch's own locals end with it
+                            del st.names[n]
+                            del st.types[n]
+                case A.For():
+                    _, values = self.static_domain(s.domain, scope)
+                    saved = st.names.get(s.var)
+                    for lit in values:
+                        st.names[s.var] = lit
+                        self.func_run(s.body, st, guard, const)
+                    if saved is None:
+                        st.names.pop(s.var, None)
+                    else:
+                        st.names[s.var] = saved
+                case A.Return():
+                    if s.value is None:
+                        self.diag.error("E117", "a func returns a value: 'return e'", s.span)
+                        raise _Poison
+                    v = self.coerce(self.expr(s.value, scope, const), st.result, s.value.span,
+                                    "returned value")
+                    st.returns.append((g, v))
+                    st.done = _or(st.done, guard)
+                case _:
+                    what = type(s).__name__.lower()
+                    self.diag.error("E117", f"a func cannot contain '{what}': it must be free of "
+                                    "side effects and deterministic (declare a proc instead)",
+                                    s.span)
+                    raise _Poison
 
     def arity(self, e: A.Call, n: int) -> None:
         if len(e.args) != n:
@@ -805,7 +964,7 @@ class Elaborator:
                 return [I.LocalDecl(s.name, t, init, s.span)]
             case A.Assign():
                 if isinstance(s.value, A.Call) and isinstance(s.value.func, A.Name) and (
-                    s.value.func.name in self.procs
+                    s.value.func.name in self.procs and not self.procs[s.value.func.name].decl.pure
                 ):
                     target = self.lvalue(s.target, scope)
                     return self.call(s.value, scope, ctx, target, s.span)
@@ -818,6 +977,10 @@ class Elaborator:
                 if isinstance(e, A.Call) and isinstance(e.func, A.Name) and (
                     e.func.name in self.procs
                 ):
+                    if self.procs[e.func.name].decl.pure:
+                        self.diag.error("E114", f"'{e.func.name}' is a func: its value is "
+                                        "unused (assign it, or make it a proc)", s.span)
+                        raise _Poison
                     return self.call(e, scope, ctx, None, s.span)
                 if isinstance(e, A.Call) and isinstance(e.func, A.FieldAccess):
                     return [self.list_op(e, scope)]
@@ -1142,6 +1305,10 @@ class Elaborator:
                 self.poisoned.add(name)
         procs: list[I.Proc] = []
         for name, info in self.procs.items():
+            if info.decl.pure:
+                with contextlib.suppress(_Poison):
+                    self.check_func(info.decl)
+                continue
             if info.labelled:
                 continue
             try:
@@ -1301,6 +1468,69 @@ class Elaborator:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+@dataclass
+class _FuncRun:
+    """The symbolic state of a func's body: each name's current value, whether it returned."""
+
+    names: dict[str, I.Expr]
+    types: dict[str, I.Type]  # what each assignable name (parameter, local) was declared as
+    done: I.Expr
+    returns: list[tuple[I.Expr, I.Expr]]  # (the path on which it returned, the value)
+    result: I.Type
+
+
+_TRUE = I.Lit(True, I.BOOL)
+_FALSE = I.Lit(False, I.BOOL)
+
+
+def _lit_bool(e: I.Expr) -> bool | None:
+    return bool(e.value) if isinstance(e, I.Lit) and isinstance(e.type, I.BoolType) else None
+
+
+def _and(a: I.Expr, b: I.Expr) -> I.Expr:
+    if _lit_bool(a) is False or _lit_bool(b) is False:
+        return _FALSE
+    if _lit_bool(a) is True:
+        return b
+    if _lit_bool(b) is True:
+        return a
+    return I.Binary(I.BinaryOp.AND, a, b, I.BOOL, a.span)
+
+
+def _or(a: I.Expr, b: I.Expr) -> I.Expr:
+    if _lit_bool(a) is True or _lit_bool(b) is True:
+        return _TRUE
+    if _lit_bool(a) is False:
+        return b
+    if _lit_bool(b) is False:
+        return a
+    return I.Binary(I.BinaryOp.OR, a, b, I.BOOL, a.span)
+
+
+def _not(a: I.Expr) -> I.Expr:
+    if isinstance(a, I.Unary) and a.op is I.UnaryOp.NOT:
+        return a.operand
+    v = _lit_bool(a)
+    return I.Unary(I.UnaryOp.NOT, a, I.BOOL, a.span) if v is None else I.Lit(not v, I.BOOL)
+
+
+def _always_returns(body: tuple[A.Stmt, ...]) -> bool:
+    """Every path through `body` ends in a `return` (an `if` needs both branches to)."""
+    for s in body:
+        if isinstance(s, A.Return):
+            return True
+        if isinstance(s, A.If) and _always_returns(s.then) and _always_returns(s.orelse):
+            return True
+    return False
+
+
+def _has_check(e: I.Expr) -> bool:
+    """Whether evaluating e makes a run-time check (a bounds, null or range check)."""
+    if isinstance(e, I.IndexRef | I.Coerce) and e.site is not None:
+        return True
+    return any(_has_check(c) for c in I.expr_children(e))
 
 
 def _type_of(e: I.Expr) -> I.Type:

@@ -404,6 +404,7 @@ class ProcDecl:
     result: TypeExpr | None
     body: tuple[Stmt, ...]
     span: Span = _span()
+    pure: bool = False  # `func`: a side-effect-free function, called inside expressions
 
 
 @dataclass(frozen=True)

@@ -208,14 +208,15 @@ class _Builder:
                 return A.RecordDecl(str(c[0]), fields, sp)
             case "var_decl":
                 return A.VarDecl(str(c[0]), self.type(c[1]), self.init(c[2]), sp)
-            case "proc_decl":
+            case "proc_decl" | "func_decl":
                 params = tuple(
                     A.Param(str(p.children[0]), self.type(p.children[1]), self.span(p))
                     for p in c[1].children
                     if p is not None
                 )
                 result = self.type(c[2]) if c[2] is not None else None
-                return A.ProcDecl(str(c[0]), params, result, self.block(c[3]), sp)
+                return A.ProcDecl(str(c[0]), params, result, self.block(c[3]), sp,
+                                  pure=t.data == "func_decl")
             case "actor_decl":
                 name = str(c[0])
                 ivar: str | None = None

@@ -178,7 +178,8 @@ def decl(d: A.Decl, ind: int = 0) -> list[str]:
         case A.ProcDecl():
             params = ", ".join(f"{p.name}: {type_(p.type)}" for p in d.params)
             res = f" -> {type_(d.result)}" if d.result is not None else ""
-            return [pad + f"proc {d.name}({params}){res} {_block(d.body, ind)}"]
+            kw = "func" if d.pure else "proc"
+            return [pad + f"{kw} {d.name}({params}){res} {_block(d.body, ind)}"]
         case A.ActorDecl():
             idx = ""
             if d.index_var is not None and d.index_domain is not None:
