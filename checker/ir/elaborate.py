@@ -7,6 +7,7 @@ and reported together as one SpecError; nothing in a spec is ever evaluated as P
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import assert_never
@@ -92,6 +93,9 @@ class Elaborator:
         self._func_stack: list[str] = []  # the `func`s being expanded, outermost first
         self._func_vars = 0  # fresh names for quantifier variables inside expanded funcs
         self._func_checking = False  # type-checking a func's body on its own (check_func)
+        # signature → the enum of the procedures of that signature the spec uses as values
+        self._callbacks: dict[str, I.EnumType] | None = None
+        self.callback_members: dict[str, I.Lit] = {}  # such a procedure → its enum member
 
     # ------------------------------------------------------------------ collection
     def collect(self) -> None:
@@ -268,6 +272,18 @@ class Elaborator:
                     return self.sized(I.ArrayType(idx, elem), t.span)
                 self.diag.error("E104", "arrays are indexed by an enum or a range", t.index.span)
                 raise _Poison
+            case A.TCallback():
+                sig = _signature(tuple(self.type(p, stack) for p in t.params),
+                                 self.type(t.result, stack) if t.result is not None else None)
+                et = self.callback_types().get(sig, I.EnumType(sig, ()))
+                if t.nullable:
+                    return et.as_nullable()
+                if not et.members:
+                    self.diag.error("E104", f"no procedure of type {sig} is ever used as a value "
+                                    f"(write its name where a {sig} is needed), so a {sig} "
+                                    f"can only be null: declare it '{sig}?'", t.span)
+                    raise _Poison
+                return et
 
     def sized(self, t: I.Type, span: Span) -> I.Type:
         """Refuse types too big to encode (each scalar component is one solver variable)."""
@@ -415,6 +431,10 @@ class Elaborator:
         if name in self.enums or name in self.record_decls:
             self.diag.error("E102", f"'{name}' is a type, not a value", span)
             raise _Poison
+        if name in self.procs:  # a procedure as a value: a constant of its callback type
+            self.callback_types()
+            if name in self.callback_members:
+                return _respan(self.callback_members[name], span)
         if name in self.procs:
             what = "function" if self.procs[name].decl.pure else "procedure"
             self.diag.error("E114", f"{what} '{name}' must be called: '{name}(...)'", span)
@@ -883,6 +903,65 @@ class Elaborator:
                                     s.span)
                     raise _Poison
 
+    # ------------------------------------------------------------------ callbacks
+    def callback_types(self) -> dict[str, I.EnumType]:
+        """One enum per procedure signature: its members are the procedures of that signature
+        the spec writes as values (`devm_add_action(dev, unmap, r)`), so a stored callback is a
+        finite choice and a call through it a test of each member in turn."""
+        if self._callbacks is not None:
+            return self._callbacks
+        self._callbacks = {}
+        by_sig: dict[str, list[str]] = {}
+        used = _names_used_as_values(self.program, set(self.procs))
+        for name in sorted(used):
+            d = self.procs[name].decl
+            if d.pure:
+                continue
+            try:
+                sig = _signature(tuple(self.type(p.type) for p in d.params),
+                                 self.type(d.result) if d.result is not None else None)
+            except _Poison:
+                continue
+            by_sig.setdefault(sig, []).append(name)
+        for sig, names in by_sig.items():
+            et = I.EnumType(sig, tuple(names))
+            self._callbacks[sig] = et
+            for i, n in enumerate(names):
+                self.callback_members[n] = I.Lit(i, et)
+        return self._callbacks
+
+    def callee_callback(self, func: A.Expr, scope: _Scope) -> I.Expr | None:
+        """The callback value a call goes through, or None for a direct call or a list
+        operation."""
+        if isinstance(func, A.Name) and (func.name in self.procs or
+                                         (func.name not in scope.names and
+                                         func.name not in self.globals.names)):
+            return None
+        if isinstance(func, A.FieldAccess) and func.name in _LIST_OPS:
+            return None
+        v = self.expr(func, scope)
+        t = _type_of(v)
+        if isinstance(t, I.EnumType) and t.name in self.callback_types():
+            return v
+        self.diag.error("E114", f"{t} cannot be called: only procedures and callbacks "
+                        "(`proc(...)` values) can", func.span)
+        raise _Poison
+
+    def callback_call(self, cb: I.Expr, e: A.Call, scope: _Scope, ctx: _Ctx,
+                      target: I.Expr | None, span: Span) -> list[object]:
+        """A call through a callback: the member it holds is called (a null one is a null
+        dereference)."""
+        et = _type_of(cb)
+        assert isinstance(et, I.EnumType)
+        v = self.coerce(cb, et.strict(), e.func.span, "call through a callback")
+        chain: list[object] = []
+        for i in reversed(range(len(et.members))):
+            body = self.call(A.Call(A.Name(et.members[i], e.func.span), e.args, e.span), scope,
+                             ctx, target, span)
+            test = I.Binary(I.BinaryOp.EQ, v, I.Lit(i, et.strict(), span), I.BOOL, span)
+            chain = [I.If(test, tuple(body), tuple(chain), span)]  # type: ignore[arg-type]
+        return chain
+
     def arity(self, e: A.Call, n: int) -> None:
         if len(e.args) != n:
             self.diag.error("E111", f"expected {n} argument(s), found {len(e.args)}", e.span)
@@ -968,6 +1047,11 @@ class Elaborator:
                 ):
                     target = self.lvalue(s.target, scope)
                     return self.call(s.value, scope, ctx, target, s.span)
+                if isinstance(s.value, A.Call):
+                    cb = self.callee_callback(s.value.func, scope)
+                    if cb is not None:
+                        target = self.lvalue(s.target, scope)
+                        return self.callback_call(cb, s.value, scope, ctx, target, s.span)
                 target = self.lvalue(s.target, scope)
                 value = self.expr(s.value, scope)
                 return [I.Assign(target, self.coerce(value, _type_of(target), s.value.span,
@@ -982,6 +1066,10 @@ class Elaborator:
                                         "unused (assign it, or make it a proc)", s.span)
                         raise _Poison
                     return self.call(e, scope, ctx, None, s.span)
+                if isinstance(e, A.Call):
+                    cb = self.callee_callback(e.func, scope)
+                    if cb is not None:
+                        return self.callback_call(cb, e, scope, ctx, None, s.span)
                 if isinstance(e, A.Call) and isinstance(e.func, A.FieldAccess):
                     return [self.list_op(e, scope)]
                 self.diag.error("E114", "this expression does nothing; a statement is needed",
@@ -1249,6 +1337,8 @@ class Elaborator:
                 for c in _calls_in(s):
                     if c in self.procs:
                         callees.add(c)
+                if _calls_through_value(s, set(self.procs) | set(self.record_decls)):
+                    callees |= set(self.callback_members)  # any of them, as far as we know
             calls[name] = callees
             direct[name] = has_label
         state: dict[str, int] = {}
@@ -1282,6 +1372,8 @@ class Elaborator:
         for name in list(self.record_decls):
             with contextlib.suppress(_Poison):
                 self.record(name, self.record_decls[name].span, ())
+        with contextlib.suppress(_Poison):
+            self.callback_types()
         self.labelled_procs()
         # global state variables
         for name, vd in self.var_decls.items():
@@ -1514,6 +1606,55 @@ def _not(a: I.Expr) -> I.Expr:
         return a.operand
     v = _lit_bool(a)
     return I.Unary(I.UnaryOp.NOT, a, I.BOOL, a.span) if v is None else I.Lit(not v, I.BOOL)
+
+
+_LIST_OPS = frozenset(m.value for m in I.ListMut)
+
+
+def _signature(params: tuple[I.Type, ...], result: I.Type | None) -> str:
+    """The name of a callback type: `proc(Dev, Res)`, `proc(Dev) -> bool`."""
+    sig = "proc(" + ", ".join(str(p) for p in params) + ")"
+    return sig if result is None else f"{sig} -> {result}"
+
+
+def _names_used_as_values(program: Program, procs: set[str]) -> set[str]:
+    """Procedures named anywhere but in the callee position of a call: used as values."""
+    found: set[str] = set()
+
+    def walk(x: object) -> None:
+        if isinstance(x, A.Call):
+            if not isinstance(x.func, A.Name):
+                walk(x.func)
+            for a in x.args:
+                walk(a)
+        elif isinstance(x, A.Name):
+            if x.name in procs:
+                found.add(x.name)
+        elif isinstance(x, tuple | list):
+            for y in x:
+                walk(y)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
+            for f in dataclasses.fields(x):
+                walk(getattr(x, f.name))
+
+    for f in program.files:
+        walk(f.decls)
+    return found
+
+
+_BUILTIN_FUNCS = frozenset({"ite", "len", "contains", "index_of", "last_index_of", "min", "max"})
+
+
+def _calls_through_value(s: A.Stmt, named: set[str]) -> bool:
+    """Whether a statement calls through a value (a callback) rather than a named procedure,
+    a record constructor, a built-in or a list operation."""
+    match s:
+        case A.ExprStmt(expr=A.Call(func=f)) | A.Assign(value=A.Call(func=f)):
+            if isinstance(f, A.Name):
+                return f.name not in named and f.name not in _BUILTIN_FUNCS
+            return not (isinstance(f, A.FieldAccess) and f.name in _LIST_OPS)
+        case _:
+            return False
 
 
 def _always_returns(body: tuple[A.Stmt, ...]) -> bool:

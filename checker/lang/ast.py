@@ -53,7 +53,18 @@ class TArray:
     span: Span = _span()
 
 
-TypeExpr = TBool | TRange | TNamed | TNullable | TList | TArray
+@dataclass(frozen=True)
+class TCallback:
+    """`proc(T, ...) [-> R]`: a reference to a procedure of that signature; `proc(T)?` may be
+    null."""
+
+    params: tuple[TypeExpr, ...]
+    result: TypeExpr | None
+    nullable: bool
+    span: Span = _span()
+
+
+TypeExpr = TBool | TRange | TNamed | TNullable | TList | TArray | TCallback
 
 
 # ---- expressions ----

@@ -260,6 +260,13 @@ class _Builder:
                 return A.TNamed(str(c[0]), sp)
             case "nullable_type":
                 return A.TNullable(str(c[0]), sp)
+            case "callback_type":
+                *ps, res = c
+                return A.TCallback(tuple(self.type(x) for x in ps if x is not None),
+                                   self.type(res) if res is not None else None, False, sp)
+            case "nullable_callback_type":
+                return A.TCallback(tuple(self.type(x) for x in c if x is not None), None, True,
+                                   sp)
             case "list_type":
                 return A.TList(self.type(c[0]), self.expr(c[1]), sp)
             case "array_type":

@@ -98,6 +98,11 @@ def type_(t: A.TypeExpr) -> str:
             return f"list<{type_(t.elem)}, {_bound(t.cap)}>"
         case A.TArray():
             return f"{type_(t.elem)}[{type_(t.index)}]"
+        case A.TCallback():
+            sig = "proc(" + ", ".join(type_(p) for p in t.params) + ")"
+            if t.result is not None:
+                sig += f" -> {type_(t.result)}"
+            return sig + ("?" if t.nullable else "")
 
 
 def init(i: A.Init) -> str:
