@@ -53,10 +53,14 @@ ENUMS: tuple[type[Enum], ...] = (I.ListMut, I.ListQuery, I.BinaryOp, I.UnaryOp, 
                                  I.PropKind, I.Scope)
 
 
+# optional parts of an actor that change what the engines do with it
+ACTOR_FEATURES = ("dormant",)
+
+
 def ir_kinds() -> set[str]:
-    """Every node class of the IR's statement, expression and domain unions, and every member
-    of its enums of operations, as `Class` and `Enum.MEMBER`."""
-    out: set[str] = set()
+    """Every node class of the IR's statement, expression and domain unions, every member of
+    its enums of operations, as `Class` and `Enum.MEMBER`, and the actor features."""
+    out: set[str] = {f"Actor.{f}" for f in ACTOR_FEATURES}
     for union in (I.Stmt, I.Expr, I.Domain):
         out |= {c.__name__ for c in typing.get_args(union)}
     for e in ENUMS:
@@ -71,6 +75,8 @@ def kinds_in(x: object, out: set[str] | None = None) -> set[str]:
         out.add(f"{type(x).__name__}.{x.name}")
     elif dataclasses.is_dataclass(x) and not isinstance(x, type):
         out.add(type(x).__name__)
+        if isinstance(x, I.Actor):
+            out.update(f"Actor.{f}" for f in ACTOR_FEATURES if getattr(x, f) is not None)
         for f in dataclasses.fields(x):
             kinds_in(getattr(x, f.name), out)
     elif isinstance(x, tuple | list):
@@ -89,6 +95,12 @@ IDS = [f"{f.stem}-{v}" for f, v in CASES]
 
 def _model(spec: Path, variant: str) -> I.Model:
     return elaborate(load_program(spec), variant)
+
+
+def test_every_optional_actor_field_is_a_feature() -> None:
+    # a new optional field of Actor changes what engines do: it must be listed (and covered)
+    optional = {f.name for f in dataclasses.fields(I.Actor) if f.default is None}
+    assert optional - {"index_type"} == set(ACTOR_FEATURES)
 
 
 def test_kind_walk_sees_operations_inside_statements() -> None:

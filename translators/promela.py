@@ -858,7 +858,15 @@ class Exporter:
         return len(labels) if label is None else labels.index(label)
 
     def all_done(self) -> str:
-        return conj([f"({self.pc(i)} == {len(ls)})" for i, ls in enumerate(self.labels)])
+        """Every actor ended, or (a pool instance) stands dormant at its first step."""
+        parts = []
+        for i, ls in enumerate(self.labels):
+            ended = f"({self.pc(i)} == {len(ls)})"
+            a = self.model.actors[i]
+            if a.dormant is not None:
+                ended = disj([ended, conj([f"({self.pc(i)} == 0)", self.prop_expr(a.dormant)])])
+            parts.append(ended)
+        return conj(parts)
 
     def prop_expr(self, e: I.Expr) -> str:
         c = Compiler(self, [{}]).ex(e, Checks())  # property checks are not run-time checks

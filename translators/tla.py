@@ -881,7 +881,16 @@ class _Exporter:
         out.extend(init)
         out.append("")
         out.extend(step_text)
-        out.append("AllDone == " + conj([f"{pc} = DONE" for pc in self.pc_names]))
+        # every actor ended, or (a pool instance) stands dormant at its first step
+        code = _Code(self, dict(self.var_names), prop=True)
+        done = []
+        for pc, a in zip(self.pc_names, self.model.actors, strict=True):
+            ended = f"{pc} = DONE"
+            if a.dormant is not None:
+                at_first = f"{pc} = {self.label(a.steps[0].label)}"
+                ended = disj([ended, conj([at_first, _p(code.ex(a.dormant, []))])])
+            done.append(ended)
+        out.append("AllDone == " + conj(done))
         out.append("")
         out.append("\\* a run that ended (or halted) stutters: it is not a deadlock")
         out.append("Terminated == (halted \\/ AllDone) /\\ UNCHANGED vars")

@@ -1264,7 +1264,15 @@ class Encoding:
         return self.num(len(labels) if label is None else labels.index(label), w)
 
     def done(self, state: dict[str, SVal], actor: int) -> z3.BoolRef:
-        return state[self.pc_name(actor)] == self.pc_val(actor, None)
+        """The actor ended, or (a pool instance) stands dormant at its first step."""
+        pc = state[self.pc_name(actor)]
+        ended = pc == self.pc_val(actor, None)
+        a = self.model.actors[actor]
+        if a.dormant is None:
+            return ended
+        dormant = _Exec(self, state, "prop").eval(a.dormant)
+        assert isinstance(dormant, z3.BoolRef)
+        return _or([ended, _and([pc == self.pc_val(actor, a.steps[0].label), dormant])])
 
     def all_done(self, state: dict[str, SVal]) -> z3.BoolRef:
         return _and([self.done(state, i) for i in range(len(self.model.actors))])

@@ -195,7 +195,15 @@ class Machine:
         return len(labels) if label is None else labels.index(label)
 
     def all_done(self, s: State) -> bool:
-        return all(s[self.pc0 + ai] == len(self.labels[ai]) for ai in range(len(self.labels)))
+        """Every actor ended, or (a pool instance) stands dormant at its first step."""
+        for ai, a in enumerate(self.model.actors):
+            pc = s[self.pc0 + ai]
+            if pc == len(self.labels[ai]):
+                continue
+            if a.dormant is not None and pc == 0 and self.prop_holds(a.dormant, s):
+                continue
+            return False
+        return True
 
     def successors(self, s: State, skip: frozenset[int] = frozenset()
                    ) -> tuple[bool, list[tuple[int, Outcome]]]:

@@ -96,6 +96,7 @@ class Elaborator:
         # signature → the enum of the procedures of that signature the spec uses as values
         self._callbacks: dict[str, I.EnumType] | None = None
         self.callback_members: dict[str, I.Lit] = {}  # such a procedure → its enum member
+        self._pools: dict[str, list[_PoolInstance]] = {}
 
     # ------------------------------------------------------------------ collection
     def collect(self) -> None:
@@ -1012,6 +1013,8 @@ class Elaborator:
                 return [Label(ctx.call_prefix + s.name, s.span)]
             case A.Skip():
                 return []
+            case A.Spawn():
+                return self.spawn(s, scope)
             case A.LocalDecl():
                 try:
                     t = self.type(s.type)
@@ -1450,7 +1453,60 @@ class Elaborator:
         body = self.block(d.body, scope, ctx)
         return I.Proc(d.name, tuple(params), result, tuple(body), d.span)  # type: ignore[arg-type]
 
+    # ------------------------------------------------------------------ pools and spawn
+    def pool(self, d: A.ActorDecl) -> list[_PoolInstance]:
+        """The instances of a pool actor, each with its `busy` flag and its parameters as
+        per-instance state (made once: a `spawn` may be elaborated before the pool itself)."""
+        if d.name in self._pools:
+            return self._pools[d.name]
+        assert d.params is not None
+        n = self.const_int(d.pool) if d.pool is not None else 1
+        if not 1 <= n <= MAX_ACTOR_INSTANCES:
+            self.diag.error("E150", f"pool size must be 1..{MAX_ACTOR_INSTANCES}, not {n}",
+                            d.pool.span if d.pool is not None else d.span)
+            raise _Poison
+        out: list[_PoolInstance] = []
+        for k in range(1, n + 1):
+            inst = f"{d.name}[{k}]"
+            busy = self.new_state_var(f"{inst}.$busy", I.BOOL, I.Lit(False, I.BOOL), inst, d.span)
+            params = tuple(
+                (p.name, self.new_state_var(f"{inst}.{p.name}", t, self.default_value(t, p.span),
+                                            inst, p.span))
+                for p in d.params for t in (self.type(p.type),))
+            out.append(_PoolInstance(inst, k, busy, params))
+        self._pools[d.name] = out
+        return out
+
+    def spawn(self, s: A.Spawn, scope: _Scope) -> list[object]:
+        """`spawn name(args)`: the first dormant instance of the pool takes the arguments and
+        starts; with none dormant, the pool is too small (`capacity`: a model limit)."""
+        d = self.actor_decls.get(s.actor)
+        if d is None or d.params is None:
+            what = "no actor" if d is None else "not a pool actor"
+            self.diag.error("E114", f"'{s.actor}' is {what}: declare `actor {s.actor}(p: T, ...) "
+                            "pool N { ... }` to spawn it", s.span)
+            raise _Poison
+        if len(s.args) != len(d.params):
+            self.diag.error("E111", f"'{s.actor}' takes {len(d.params)} argument(s), "
+                            f"{len(s.args)} given", s.span)
+            raise _Poison
+        insts = self.pool(d)
+        full = self.site(I.Builtin.CAPACITY.value, f"pool of {s.actor} full ({len(insts)}): "
+                         f"raise its size ('pool {len(insts) + 1}')", False, s.span)
+        chain: list[object] = [I.Assert(I.Lit(False, I.BOOL, s.span), full, s.span)]
+        for pi in reversed(insts):
+            body: list[object] = []
+            for a, (pname, ref) in zip(s.args, pi.params, strict=True):
+                body.append(I.Assign(ref, self.coerce(self.expr(a.value, scope), _type_of(ref),
+                                                      a.span, f"argument {pname} of {s.actor}"),
+                                     s.span))
+            body.append(I.Assign(pi.busy, I.Lit(True, I.BOOL, s.span), s.span))
+            chain = [I.If(_not(pi.busy), tuple(body), tuple(chain), s.span)]  # type: ignore[arg-type]
+        return chain
+
     def actor(self, d: A.ActorDecl) -> list[I.Actor]:
+        if d.params is not None:
+            return self.pool_actor(d)
         instances: list[tuple[str, int | None, _Scope]] = []
         index_type: I.Type | None = None
         if d.index_var is not None and d.index_domain is not None:
@@ -1477,6 +1533,23 @@ class Elaborator:
             steps = lower_actor(inst, body, d.span, self.diag)
             if steps is not None:
                 out.append(I.Actor(inst, d.name, idx, steps, d.span, index_type))
+        return out
+
+    def pool_actor(self, d: A.ActorDecl) -> list[I.Actor]:
+        insts = self.pool(d)
+        out: list[I.Actor] = []
+        for pi in insts:
+            sc = _Scope(dict(pi.params))
+            ctx = _Ctx(pi.inst, None, None, None, None)
+            lead = 0
+            while lead < len(d.body) and isinstance(d.body[lead], A.LocalDecl):
+                self.actor_var(pi.inst, d.body[lead], sc)  # type: ignore[arg-type]
+                lead += 1
+            body = self.block(d.body[lead:], sc, ctx)
+            steps = lower_actor(pi.inst, body, d.span, self.diag)
+            if steps is not None:
+                out.append(I.Actor(pi.inst, d.name, pi.index, _pooled(steps, pi.busy), d.span,
+                                   I.IntType(1, len(insts)), dormant=_not(pi.busy)))
         return out
 
     def actor_var(self, inst: str, v: A.LocalDecl, scope: _Scope) -> None:
@@ -1606,6 +1679,41 @@ def _not(a: I.Expr) -> I.Expr:
         return a.operand
     v = _lit_bool(a)
     return I.Unary(I.UnaryOp.NOT, a, I.BOOL, a.span) if v is None else I.Lit(not v, I.BOOL)
+
+
+@dataclass(frozen=True)
+class _PoolInstance:
+    inst: str  # `name[k]`
+    index: int
+    busy: I.VarRef  # spawned and not yet finished
+    params: tuple[tuple[str, I.VarRef], ...]  # each parameter's per-instance state variable
+
+
+def _pooled(steps: tuple[I.Step, ...], busy: I.VarRef) -> tuple[I.Step, ...]:
+    """A pool instance's steps: the first waits until a spawn makes it busy; where the body
+    ends, the instance is free again and goes back to its first step, dormant."""
+    first = steps[0].label
+
+    def redo(body: tuple[I.Stmt, ...]) -> tuple[I.Stmt, ...]:
+        out: list[I.Stmt] = []
+        for s in body:
+            match s:
+                case I.Goto(label=None):
+                    out += [I.Assign(busy, I.Lit(False, I.BOOL, s.span), s.span),
+                            I.Goto(first, s.span)]
+                case I.If():
+                    out.append(I.If(s.cond, redo(s.then), redo(s.orelse), s.span))
+                case I.Either():
+                    out.append(I.Either(tuple(redo(b) for b in s.branches), s.span))
+                case I.For():
+                    out.append(I.For(s.var, s.var_type, s.values, redo(s.body), s.span))
+                case _:
+                    out.append(s)
+        return tuple(out)
+
+    head = I.Await(busy, steps[0].span)
+    return tuple(I.Step(st.label, ((head,) if k == 0 else ()) + redo(st.body), st.span)
+                 for k, st in enumerate(steps))
 
 
 _LIST_OPS = frozenset(m.value for m in I.ListMut)

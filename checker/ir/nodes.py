@@ -510,6 +510,10 @@ class Actor:
     steps: tuple[Step, ...]
     span: Span = _span()
     index_type: Type | None = None  # an indexed family's: the type of its index variable
+    # a spawnable actor (one of a pool): while it stands at its first step and this holds, it
+    # has not been spawned and counts as finished (for deadlock and `final`), as one that ran
+    # to its end does
+    dormant: Expr | None = None
 
     def step(self, label: str) -> Step:
         for s in self.steps:

@@ -167,7 +167,8 @@ def model(m: I.Model) -> str:
         out.append("}")
     for a in m.actors:
         out.append("")
-        out.append(f"actor {a.name} {{")
+        dormant = "" if a.dormant is None else f"  # dormant while {expr(a.dormant)}"
+        out.append(f"actor {a.name} {{{dormant}")
         for st in a.steps:
             out.append(f"  {st.label}:")
             out.extend(stmts(st.body, 2))

@@ -330,6 +330,15 @@ class Skip:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class Spawn:
+    """`spawn name(args)`: start a dormant instance of a pool actor with these parameters."""
+
+    actor: str
+    args: tuple[Arg, ...]
+    span: Span = _span()
+
+
 Stmt = (
     LabelMark
     | Assign
@@ -345,6 +354,7 @@ Stmt = (
     | Choose
     | Return
     | Skip
+    | Spawn
 )
 
 
@@ -425,6 +435,9 @@ class ActorDecl:
     index_domain: SetExpr | None
     body: tuple[Stmt, ...]
     span: Span = _span()
+    # `actor name(p: T, ...) pool N { ... }`: N dormant instances, each started by `spawn`
+    params: tuple[Param, ...] | None = None
+    pool: Expr | None = None
 
 
 class PropKind(Enum):

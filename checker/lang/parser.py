@@ -225,6 +225,14 @@ class _Builder:
                     ivar = str(c[1].children[0])
                     idom = self.set_expr(c[1].children[1])
                 return A.ActorDecl(name, ivar, idom, self.block(c[2]), sp)
+            case "pool_decl":
+                params = tuple(
+                    A.Param(str(p.children[0]), self.type(p.children[1]), self.span(p))
+                    for p in c[1].children
+                    if p is not None
+                )
+                pool = self.expr(c[2]) if c[2] is not None else None
+                return A.ActorDecl(str(c[0]), None, None, self.block(c[3]), sp, params, pool)
             case "property_decl":
                 return A.PropertyDecl(str(c[0]), _unquote(str(c[1])), sp)
             case "invariant_decl":
@@ -321,6 +329,8 @@ class _Builder:
                 return A.Choose(str(c[0]), self.set_expr(c[1]), sp)
             case "return_stmt":
                 return A.Return(self.expr(c[0]) if c[0] is not None else None, sp)
+            case "spawn_stmt":
+                return A.Spawn(str(c[0]), self.args(c[1:]), sp)
             case "skip_stmt":
                 return A.Skip(sp)
             case _:
@@ -339,6 +349,17 @@ class _Builder:
                 return A.SetNamed(self.expr(c[0]), sp)
             case _:
                 raise AssertionError(f"unknown set {t.data}")
+
+    def args(self, trees: list[Any]) -> tuple[A.Arg, ...]:
+        return tuple(
+            A.Arg(
+                str(a.children[0]) if a.children[0] is not None else None,
+                self.expr(a.children[1]),
+                self.span(a),
+            )
+            for a in trees
+            if a is not None
+        )
 
     def expr(self, t: Tree[Any] | Token) -> A.Expr:
         if isinstance(t, Token):
@@ -363,16 +384,7 @@ class _Builder:
             case "index":
                 return A.Index(self.expr(c[0]), self.expr(c[1]), sp)
             case "call":
-                args = tuple(
-                    A.Arg(
-                        str(a.children[0]) if a.children[0] is not None else None,
-                        self.expr(a.children[1]),
-                        self.span(a),
-                    )
-                    for a in c[1:]
-                    if a is not None
-                )
-                return A.Call(self.expr(c[0]), args, sp)
+                return A.Call(self.expr(c[0]), self.args(c[1:]), sp)
             case "neg_op":
                 return A.Unary(A.UnOp.NEG, self.expr(c[0]), sp)
             case "not_op":

@@ -163,6 +163,8 @@ def stmt(s: A.Stmt, ind: int) -> list[str]:
             return [pad + "return" + (f" {expr(s.value)}" if s.value is not None else "")]
         case A.Skip():
             return [pad + "skip"]
+        case A.Spawn():
+            return [pad + f"spawn {s.actor}({', '.join(expr(a.value) for a in s.args)})"]
 
 
 def decl(d: A.Decl, ind: int = 0) -> list[str]:
@@ -189,6 +191,10 @@ def decl(d: A.Decl, ind: int = 0) -> list[str]:
             idx = ""
             if d.index_var is not None and d.index_domain is not None:
                 idx = f"[{d.index_var} in {set_expr(d.index_domain)}]"
+            if d.params is not None:
+                idx = "(" + ", ".join(f"{p.name}: {type_(p.type)}" for p in d.params) + ")"
+                if d.pool is not None:
+                    idx += f" pool {_bound(d.pool)}"
             return [pad + f"actor {d.name}{idx} {_block(d.body, ind)}"]
         case A.PropertyDecl():
             return [pad + f"property {d.name} {_q(d.description)}"]
