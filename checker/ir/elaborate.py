@@ -1592,9 +1592,8 @@ class Elaborator:
             try:
                 e = self.expr(sp.expr, self.globals)
                 self.expect_bool(e, sp.expr.span)
-                props.append(I.Property(name, kinds[sp.kind], _source_text(self.program,
-                                                                          sp.expr.span) or name,
-                                        e, sp.span))
+                text = sp.description or _source_text(self.program, sp.expr.span) or name
+                props.append(I.Property(name, kinds[sp.kind], text, e, sp.span))
             except _Poison:
                 pass
         if not self.allow_deadlock:

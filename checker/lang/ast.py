@@ -461,6 +461,7 @@ class StateProp:
     name: str
     expr: Expr
     span: Span = _span()
+    description: str | None = None  # None: the expression's source text describes it
 
 
 @dataclass(frozen=True)

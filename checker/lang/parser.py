@@ -235,12 +235,11 @@ class _Builder:
                 return A.ActorDecl(str(c[0]), None, None, self.block(c[3]), sp, params, pool)
             case "property_decl":
                 return A.PropertyDecl(str(c[0]), _unquote(str(c[1])), sp)
-            case "invariant_decl":
-                return A.StateProp(A.PropKind.INVARIANT, str(c[0]), self.expr(c[1]), sp)
-            case "final_decl":
-                return A.StateProp(A.PropKind.FINAL, str(c[0]), self.expr(c[1]), sp)
-            case "reachable_decl":
-                return A.StateProp(A.PropKind.REACHABLE, str(c[0]), self.expr(c[1]), sp)
+            case "invariant_decl" | "final_decl" | "reachable_decl":
+                kind = {"invariant_decl": A.PropKind.INVARIANT, "final_decl": A.PropKind.FINAL,
+                        "reachable_decl": A.PropKind.REACHABLE}[t.data]
+                desc = _unquote(str(c[1])) if c[1] is not None else None
+                return A.StateProp(kind, str(c[0]), self.expr(c[2]), sp, desc)
             case "allow_decl":
                 return A.AllowDecl(str(c[0]), sp)
             case "variant_decl":

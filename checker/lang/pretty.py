@@ -199,7 +199,8 @@ def decl(d: A.Decl, ind: int = 0) -> list[str]:
         case A.PropertyDecl():
             return [pad + f"property {d.name} {_q(d.description)}"]
         case A.StateProp():
-            return [pad + f"{d.kind.value} {d.name}: {expr(d.expr)}"]
+            desc = f" {_q(d.description)}" if d.description is not None else ""
+            return [pad + f"{d.kind.value} {d.name}{desc}: {expr(d.expr)}"]
         case A.AllowDecl():
             return [pad + f"allow {d.what}"]
         case A.VariantDecl():
