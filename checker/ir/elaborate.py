@@ -14,7 +14,7 @@ from typing import assert_never
 
 from drvmc.checker.errors import Diagnostics, Span, SpecError
 from drvmc.checker.ir import nodes as I
-from drvmc.checker.ir.lower import Block, Exit, Label, Loop, lower_actor
+from drvmc.checker.ir.lower import Block, Exit, Jump, Label, Loop, lower_actor
 from drvmc.checker.lang import ast as A
 from drvmc.checker.lang.loader import Program
 
@@ -59,6 +59,16 @@ class _Ctx:
     exit_tag: str | None  # inlined labelled procedure: Block tag a `return` leaves
     inline_depth: int = 0
     call_prefix: str = ""
+    loop: _Loop | None = None  # the innermost loop `break`/`continue` leave or repeat
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """A `while` (break/continue are lowering jumps) or a `for` (they set these flags, and the
+    rest of the iteration, or of the loop, is skipped)."""
+
+    brk: I.VarRef | None = None
+    cont: I.VarRef | None = None
 
 
 class Elaborator:
@@ -1015,6 +1025,17 @@ class Elaborator:
                 return []
             case A.Spawn():
                 return self.spawn(s, scope)
+            case A.Break() | A.Continue():
+                brk = isinstance(s, A.Break)
+                word = "break" if brk else "continue"
+                if ctx.loop is None:
+                    self.diag.error("E128", f"'{word}' outside a loop (of this procedure or "
+                                    "actor)", s.span)
+                    raise _Poison
+                flag = ctx.loop.brk if brk else ctx.loop.cont
+                if flag is None:  # a `while`: lowering jumps
+                    return [Jump(brk, s.span)]
+                return [I.Assign(flag, I.Lit(True, I.BOOL, s.span), s.span)]
             case A.LocalDecl():
                 try:
                     t = self.type(s.type)
@@ -1088,16 +1109,31 @@ class Elaborator:
                 vt, values = self.static_domain(s.domain, scope)
                 inner = _Scope(dict(scope.names))
                 inner.names[s.var] = I.VarRef(s.var, I.Scope.TEMP, vt, s.span)
-                body = self.block(s.body, inner, ctx)
+                self._block_counter += 1
+                n = self._block_counter
+                loop = _Loop(I.VarRef(f"$break{n}", I.Scope.TEMP, I.BOOL, s.span),
+                             I.VarRef(f"$continue{n}", I.Scope.TEMP, I.BOOL, s.span))
+                body = self.block(s.body, inner, dataclasses.replace(ctx, loop=loop))
                 if any(_has_control(x) for x in body):
                     self.diag.error("E121", "a 'for' loop may not contain labels or labelled "
                                     "procedure calls; use 'while'", s.span)
                     raise _Poison
-                return [I.For(s.var, vt, values, tuple(body), s.span)]  # type: ignore[arg-type]
+                jumps = _jumps(s.body)
+                if not jumps:
+                    return [I.For(s.var, vt, values, tuple(body), s.span)]  # type: ignore[arg-type]
+                assert loop.brk is not None and loop.cont is not None
+                flags = (loop.brk, loop.cont)
+                false = I.Lit(False, I.BOOL, s.span)
+                rest = tuple(_skip_after_jump(body, flags))
+                it: list[I.Stmt] = [I.Assign(loop.cont, false, s.span),
+                                    I.If(_not(loop.brk), rest, (), s.span)]  # type: ignore[arg-type]
+                return [I.LocalDecl(loop.brk.name, I.BOOL, false, s.span),
+                        I.LocalDecl(loop.cont.name, I.BOOL, false, s.span),
+                        I.For(s.var, vt, values, tuple(it), s.span)]
             case A.While():
                 c = self.expr(s.cond, scope)
                 self.expect_bool(c, s.cond.span)
-                body = self.block(s.body, scope, ctx)
+                body = self.block(s.body, scope, dataclasses.replace(ctx, loop=_Loop()))
                 if not any(_has_control(x) for x in body):
                     self.diag.error("E122", "a 'while' loop needs a label inside (each iteration "
                                     "is at least one step); use 'for' for bounded loops", s.span)
@@ -1960,9 +1996,60 @@ def _source_text(program: Program, span: Span) -> str | None:
     return lines[span.line - 1][span.col - 1 : span.end_col - 1].strip() or None
 
 
+def _jumps(body: tuple[A.Stmt, ...]) -> bool:
+    """Whether a loop body has a `break` or `continue` of its own (not of a nested loop)."""
+    for s in body:
+        match s:
+            case A.Break() | A.Continue():
+                return True
+            case A.If() if _jumps(s.then) or _jumps(s.orelse):
+                return True
+            case A.Either() if any(_jumps(b) for b in s.branches):
+                return True
+            case _:
+                pass
+    return False
+
+
+def _sets(s: object, flags: tuple[I.VarRef, ...]) -> bool:
+    match s:
+        case I.Assign(target=I.VarRef() as t) if t in flags:
+            return True
+        case I.If():
+            return any(_sets(x, flags) for x in (*s.then, *s.orelse))
+        case I.Either():
+            return any(_sets(x, flags) for b in s.branches for x in b)
+        case _:
+            return False
+
+
+def _skip_after_jump(body: list[object], flags: tuple[I.VarRef, ...]) -> list[object]:
+    """A `for` body where a statement may break or continue: what follows runs only if it
+    did not (nested branches likewise)."""
+    out: list[object] = []
+    for i, s in enumerate(body):
+        match s:
+            case I.If():
+                s = I.If(s.cond, tuple(_skip_after_jump(list(s.then), flags)),  # type: ignore[arg-type]
+                         tuple(_skip_after_jump(list(s.orelse), flags)), s.span)  # type: ignore[arg-type]
+            case I.Either():
+                s = I.Either(tuple(tuple(_skip_after_jump(list(b), flags))  # type: ignore[arg-type]
+                                   for b in s.branches), s.span)
+            case _:
+                pass
+        out.append(s)
+        if _sets(s, flags):
+            rest = _skip_after_jump(body[i + 1:], flags)
+            if rest:
+                go_on = _not(_or(flags[0], flags[1]))
+                out.append(I.If(go_on, tuple(rest), (), flags[0].span))  # type: ignore[arg-type]
+            return out
+    return out
+
+
 def _has_control(x: object) -> bool:
     match x:
-        case Label() | Exit() | Block() | Loop():
+        case Label() | Exit() | Block() | Loop() | Jump():
             return True
         case I.If():
             return any(_has_control(s) for s in (*x.then, *x.orelse))

@@ -32,6 +32,14 @@ class Exit:
 
 
 @dataclass(frozen=True)
+class Jump:
+    """`break` (leave the innermost `while`) or `continue` (test its condition again)."""
+
+    brk: bool
+    span: Span
+
+
+@dataclass(frozen=True)
 class Block:
     tag: str
     body: tuple[object, ...]
@@ -70,7 +78,7 @@ class _LowerError(Exception):
 
 def _contains_control(x: object) -> bool:
     match x:
-        case Label() | Exit() | Block() | Loop():
+        case Label() | Exit() | Block() | Loop() | Jump():
             return True
         case I.If():
             return any(_contains_control(s) for s in (*x.then, *x.orelse))
@@ -129,6 +137,13 @@ class _Lowerer:
                     while kk and kk[0] != _BlockEnd(it.tag):
                         kk = kk[1:]
                     return out + self.cont(kk[1:], loops, it.span)
+                case Jump():
+                    kk = k
+                    while kk and not isinstance(kk[0], _LoopBack):
+                        kk = kk[1:]
+                    # elaboration only makes a Jump inside a `while` of the same body
+                    assert kk, "break/continue outside a loop"
+                    return out + self.cont(kk[1:] if it.brk else kk, loops, it.span)
                 case Block():
                     return out + self.code(it.body, (_BlockEnd(it.tag), _Seq(rest), *k), loops)
                 case Loop():

@@ -331,6 +331,16 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Break:
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Continue:
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Spawn:
     """`spawn name(args)`: start a dormant instance of a pool actor with these parameters."""
 
@@ -354,6 +364,8 @@ Stmt = (
     | Choose
     | Return
     | Skip
+    | Break
+    | Continue
     | Spawn
 )
 

@@ -332,6 +332,10 @@ class _Builder:
                 return A.Spawn(str(c[0]), self.args(c[1:]), sp)
             case "skip_stmt":
                 return A.Skip(sp)
+            case "break_stmt":
+                return A.Break(sp)
+            case "continue_stmt":
+                return A.Continue(sp)
             case _:
                 raise AssertionError(f"unknown statement {t.data}")
 

@@ -163,6 +163,10 @@ def stmt(s: A.Stmt, ind: int) -> list[str]:
             return [pad + "return" + (f" {expr(s.value)}" if s.value is not None else "")]
         case A.Skip():
             return [pad + "skip"]
+        case A.Break():
+            return [pad + "break"]
+        case A.Continue():
+            return [pad + "continue"]
         case A.Spawn():
             return [pad + f"spawn {s.actor}({', '.join(expr(a.value) for a in s.args)})"]
 

@@ -77,7 +77,8 @@ def matches(result: Result, expect: I.Expect | None) -> bool:
         case I.Verdict.PROVEN:
             return st is Status.PROVEN
         case I.Verdict.REACHABLE:
-            return st is Status.REACHABLE
+            return st is Status.REACHABLE and (expect.length is None or
+                                               expect.length == result.depth)
         case I.Verdict.UNREACHABLE:
             return st in (Status.UNREACHABLE, Status.NOT_REACHED)
 
