@@ -24,6 +24,7 @@ MAX_LIST_CAP = 64
 MAX_ACTOR_INSTANCES = 64
 MAX_INLINE_DEPTH = 16
 MAX_FUNC_DEPTH = 16  # nested `func` expansions: a recursion must reach its base case by then
+DEFAULT_RECURSION_DEPTH = 4  # nested calls of recursive atomic procedures (RECURSION_DEPTH)
 MAX_STATE_LEAVES = 4096  # scalar components of one type and of the whole state (scenarios: < 200)
 
 BASE_VARIANT = "original"
@@ -60,6 +61,7 @@ class _Ctx:
     inline_depth: int = 0
     call_prefix: str = ""
     loop: _Loop | None = None  # the innermost loop `break`/`continue` leave or repeat
+    recursion: int = 0  # which copy of a recursive procedure is being elaborated
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Elaborator:
         self._callbacks: dict[str, I.EnumType] | None = None
         self.callback_members: dict[str, I.Lit] = {}  # such a procedure → its enum member
         self._pools: dict[str, list[_PoolInstance]] = {}
+        self.recursive: dict[str, int] = {}  # an atomic procedure on a circle → its circle
 
     # ------------------------------------------------------------------ collection
     def collect(self) -> None:
@@ -1306,14 +1309,33 @@ class Elaborator:
             self.diag.error("E110", f"'{d.name}' returns no value", e.span)
             raise _Poison
         if not info.labelled:
+            callee = d.name
+            if d.name in self.recursive:
+                same = ctx.proc is not None and self.recursive.get(ctx.proc) == \
+                    self.recursive[d.name]
+                depth = ctx.recursion + 1 if same else 0
+                limit = self.recursion_depth()
+                if depth > limit:
+                    # a model limit, reported (and sticky) where it is reached; the call is
+                    # left out and its result is the type's default
+                    site = self.site(I.Builtin.CAPACITY.value, f"recursion deeper than {limit} "
+                                     f"calls ({ctx.proc} → {d.name}): raise RECURSION_DEPTH",
+                                     False, span)
+                    cut: list[object] = [I.Assert(I.Lit(False, I.BOOL, span), site, span)]
+                    if target is not None and result is not None:
+                        cut.append(I.Assign(target, self.coerce(
+                            self.default_value(result, span), _type_of(target), span,
+                            f"result of {d.name}"), span))
+                    return cut
+                callee = _copy_name(d.name, depth)
             if target is None:
-                return [I.Call(d.name, tuple(args), None, span)]
+                return [I.Call(callee, tuple(args), None, span)]
             assert result is not None
             self._block_counter += 1
             tmp = I.VarRef(f"$r{self._block_counter}", I.Scope.TEMP, result, span)
             return [
                 I.LocalDecl(tmp.name, result, self.default_value(result, span), span),
-                I.Call(d.name, tuple(args), tmp, span),
+                I.Call(callee, tuple(args), tmp, span),
                 I.Assign(target, self.coerce(tmp, _type_of(target), span, f"result of {d.name}"),
                          span),
             ]
@@ -1364,43 +1386,49 @@ class Elaborator:
 
     # ------------------------------------------------------------------ whole model
     def labelled_procs(self) -> None:
-        """A procedure is labelled if it has labels or calls a labelled one; no recursion."""
+        """A procedure is labelled if it has labels or calls a labelled one. Procedures that call
+        each other around a circle (directly or through callbacks) are *recursive*: atomic
+        ones are unrolled to RECURSION_DEPTH nested calls (`recursion_copies`); a circle
+        through a labelled procedure is E130."""
         calls: dict[str, set[str]] = {}
         direct: dict[str, bool] = {}
         for name, info in self.procs.items():
+            if info.decl.pure:
+                continue
             callees: set[str] = set()
             has_label = False
             for s in _walk_stmts(info.decl.body):
                 if isinstance(s, A.LabelMark):
                     has_label = True
                 for c in _calls_in(s):
-                    if c in self.procs:
+                    if c in self.procs and not self.procs[c].decl.pure:
                         callees.add(c)
                 if _calls_through_value(s, set(self.procs) | set(self.record_decls)):
                     callees |= set(self.callback_members)  # any of them, as far as we know
             calls[name] = callees
             direct[name] = has_label
-        state: dict[str, int] = {}
-
-        def visit(n: str, path: tuple[str, ...]) -> bool:
-            if state.get(n) == 2:
-                return self.procs[n].labelled
-            if state.get(n) == 1:
-                cyc = " → ".join((*path[path.index(n):], n))
-                self.diag.error("E130", f"recursive procedures are not supported: {cyc}",
-                                self.procs[n].decl.span)
-                self.poisoned.update(path[path.index(n):])
-                return False
-            state[n] = 1
-            lab = direct[n]
-            for c in sorted(calls[n]):
-                lab = visit(c, (*path, n)) or lab
-            state[n] = 2
-            self.procs[n].labelled = lab
-            return lab
-
-        for n in sorted(self.procs):
-            visit(n, ())
+        sccs = _sccs(calls)
+        scc_of = {n: k for k, comp in enumerate(sccs) for n in comp}
+        # Tarjan lists components callees first: labelled-ness flows back along the calls
+        for k, comp in enumerate(sccs):
+            lab = any(direct[n] for n in comp) or any(
+                self.procs[c].labelled for n in comp for c in calls[n] if scc_of[c] != k)
+            for n in comp:
+                self.procs[n].labelled = lab
+            cyclic = len(comp) > 1 or any(n in calls[n] for n in comp)
+            if not cyclic:
+                continue
+            cyc = " → ".join([*sorted(comp), sorted(comp)[0]])
+            if lab:
+                first = min(comp, key=lambda n: (self.procs[n].decl.span.file,
+                                                 self.procs[n].decl.span.line))
+                self.diag.error("E130", f"recursive procedures with labels are not supported "
+                                f"({cyc}): recursion is unrolled for atomic procedures only",
+                                self.procs[first].decl.span)
+                self.poisoned.update(comp)
+                continue
+            for n in comp:
+                self.recursive[n] = k
 
     def build(self) -> I.Model:
         self.collect()
@@ -1443,7 +1471,9 @@ class Elaborator:
             if info.labelled:
                 continue
             try:
-                procs.append(self.atomic_proc(info.decl))
+                copies = self.recursion_depth() if name in self.recursive else 0
+                for depth in range(copies + 1):
+                    procs.append(self.atomic_proc(info.decl, depth))
             except _Poison:
                 self.poisoned.add(name)
         actors: list[I.Actor] = []
@@ -1477,7 +1507,17 @@ class Elaborator:
             files=tuple(f.path for f in self.program.files),
         )
 
-    def atomic_proc(self, d: A.ProcDecl) -> I.Proc:
+    def recursion_depth(self) -> int:
+        """How deep recursive atomic procedures are unrolled: `const RECURSION_DEPTH = n` in
+        the spec, else 4 nested calls."""
+        if "RECURSION_DEPTH" in self.const_decls:
+            with contextlib.suppress(_Poison):
+                v = self.const_value("RECURSION_DEPTH", self.const_decls["RECURSION_DEPTH"].span)
+                if isinstance(v.value, int) and not isinstance(v.value, bool) and v.value >= 1:
+                    return min(v.value, MAX_INLINE_DEPTH)
+        return DEFAULT_RECURSION_DEPTH
+
+    def atomic_proc(self, d: A.ProcDecl, depth: int = 0) -> I.Proc:
         scope = _Scope()
         params: list[tuple[str, I.Type]] = []
         for p in d.params:
@@ -1485,9 +1525,10 @@ class Elaborator:
             params.append((p.name, t))
             scope.names[p.name] = I.VarRef(p.name, I.Scope.TEMP, t, p.span)
         result = self.type(d.result) if d.result is not None else None
-        ctx = _Ctx(None, d.name, result, None, None)
+        ctx = _Ctx(None, d.name, result, None, None, recursion=depth)
         body = self.block(d.body, scope, ctx)
-        return I.Proc(d.name, tuple(params), result, tuple(body), d.span)  # type: ignore[arg-type]
+        return I.Proc(_copy_name(d.name, depth), tuple(params), result, tuple(body),  # type: ignore[arg-type]
+                      d.span)
 
     # ------------------------------------------------------------------ pools and spawn
     def pool(self, d: A.ActorDecl) -> list[_PoolInstance]:
@@ -1749,6 +1790,47 @@ def _pooled(steps: tuple[I.Step, ...], busy: I.VarRef) -> tuple[I.Step, ...]:
     head = I.Await(busy, steps[0].span)
     return tuple(I.Step(st.label, ((head,) if k == 0 else ()) + redo(st.body), st.span)
                  for k, st in enumerate(steps))
+
+
+def _copy_name(proc: str, depth: int) -> str:
+    """The copy of a recursive procedure that runs at this depth of nested calls."""
+    return proc if depth == 0 else f"{proc}@{depth}"
+
+
+def _sccs(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components (Tarjan), each sorted, callees' components first."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in graph:
+                continue
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp: list[str] = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            out.append(sorted(comp))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
 
 
 _LIST_OPS = frozenset(m.value for m in I.ListMut)

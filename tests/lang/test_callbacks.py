@@ -55,13 +55,27 @@ actor a { s: act = kfree
     ("var cb: proc(Res, Res) = null\nactor a { s: skip }", "E104", 7, 9, "declare it"),
     # another signature
     ("var cb: proc(Res)? = probe_ok\nactor a { s: skip }", "E110", 7, 22, ""),
-    # recursion through a callback, like any other
-    ("var cb: proc(Res)? = null\nproc again(r: Res) { cb(r) }\n"
-     "actor a { s: cb = again\n  t: cb(r1) }", "E130", 8, 1, "recursive"),
+    # recursion through procedures with labels (atomic recursion is unrolled)
+    ("proc again(r: Res) {\n  l: again(r)\n}\nactor a { s: again(r1) }", "E130", 7, 1,
+     "with labels are not supported"),
 ])
 def test_misuse(tmp_path: Path, body: str, code: str, line: int, col: int, says: str) -> None:
     got = _error(tmp_path, body)
     assert got[:3] == (code, line, col) and says in got[3], got
+
+
+def test_recursion_through_a_callback_is_unrolled(tmp_path: Path) -> None:
+    m = model_of(tmp_path, HEAD + """const RECURSION_DEPTH = 2
+var cb: proc(Res)? = null
+proc again(r: Res) { cb(r) }
+actor a { s: cb = again
+          t: cb(r1) }
+""")
+    # the actor's call is depth 0; again calls itself through cb at 1 and 2; a third is cut
+    assert [p.name for p in m.procs if p.name.startswith("again")] == ["again", "again@1",
+                                                                       "again@2"]
+    (cut,) = [s for s in m.sites if "recursion deeper than 2" in s.message]
+    assert cut.prop == I.Builtin.CAPACITY.value
 
 
 @pytest.mark.parametrize("text", ["var a: proc(Res)? = null", "var a: proc(Res, Dev) -> bool",
