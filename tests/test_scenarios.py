@@ -175,7 +175,9 @@ def check_s3() -> None:
         assert host.index("mipi_dsi_detach") < host.index("mipi_dsi_device_unregister")
         assert "device_last_put" in host or "put_device_nested" in host
         bridge = calls(t, 3)
-        assert bridge.index("devres_release_all") < bridge.index("mipi_dsi_devm_action")
+        # the actions run from devres_release_all, newest (the detach) first
+        assert bridge.index("devres_release_all") < bridge.index("devm_mipi_dsi_detach") \
+            < bridge.index("devm_mipi_dsi_device_unregister")
     for variant in ["non_devm", "tomi_v1_non_devm"]:
         t = trace_of(name, variant, "double_detach")
         assert steps(t)[-2:] == [("dsi_host", "unbind"), ("peripheral", "unbind")], variant

@@ -289,7 +289,8 @@ class Elaborator:
             case A.TCallback():
                 sig = _signature(tuple(self.type(p, stack) for p in t.params),
                                  self.type(t.result, stack) if t.result is not None else None)
-                et = self.callback_types().get(sig, I.EnumType(sig, ()))
+                # a signature no procedure of which is used as a value: only null fills it
+                et = self.callback_types().setdefault(sig, I.EnumType(sig, ()))
                 if t.nullable:
                     return et.as_nullable()
                 if not et.members:
