@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checker.elaborate import elaborate, variant_names  # noqa: E402
-from checker.loader import load_program  # noqa: E402
-from translators.z3_encoding import Encoding  # noqa: E402
+from drvmc.checker.ir.elaborate import elaborate, variant_names  # noqa: E402
+from drvmc.checker.lang.loader import load_program  # noqa: E402
+from drvmc.translators.z3_encoding import Encoding  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

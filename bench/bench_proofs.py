@@ -26,14 +26,15 @@ sys.path.insert(0, str(ROOT))
 
 import z3  # noqa: E402
 
-from checker.bmc import BmcOptions, run_bmc  # noqa: E402
-from checker.elaborate import elaborate, variant_names  # noqa: E402
-from checker.explicit import ExplicitOptions, run_explicit  # noqa: E402
-from checker.kind import KindOptions, run_kind  # noqa: E402
-from checker.loader import load_program  # noqa: E402
-from checker.pdr import PdrOptions, run_pdr  # noqa: E402
-from checker.results import Result, Status  # noqa: E402
-from translators.z3_encoding import Encoding  # noqa: E402
+from drvmc.checker.engines.bmc import run_bmc  # noqa: E402
+from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit  # noqa: E402
+from drvmc.checker.engines.kind import KindOptions, run_kind  # noqa: E402
+from drvmc.checker.engines.pdr import PdrOptions, run_pdr  # noqa: E402
+from drvmc.checker.engines.unroll import BmcOptions  # noqa: E402
+from drvmc.checker.ir.elaborate import elaborate, variant_names  # noqa: E402
+from drvmc.checker.lang.loader import load_program  # noqa: E402
+from drvmc.checker.verdict.results import Result, Status  # noqa: E402
+from drvmc.translators.z3_encoding import Encoding  # noqa: E402
 
 PROOF = (Status.PROVEN, Status.UNREACHABLE)
 ENGINES = ("bmc", "kind", "pdr", "explicit")

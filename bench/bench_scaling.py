@@ -33,9 +33,9 @@ from bench.families import FAMILIES  # noqa: E402
 SPIN_SNIPPET = """
 import sys
 from pathlib import Path
-from checker.elaborate import elaborate
-from checker.loader import load_program
-from translators.promela import compile_spin, export_promela, run_pan
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
+from drvmc.translators.promela import compile_spin, export_promela, run_pan
 model = elaborate(load_program(Path(sys.argv[1])))
 props = [p for p in model.properties if p.name == sys.argv[2]]
 ex = export_promela(model, props)
@@ -48,9 +48,9 @@ print("VIOLATED" if r.violated else "SAFE")
 TLC_SNIPPET = """
 import sys
 from pathlib import Path
-from checker.elaborate import elaborate
-from checker.loader import load_program
-from translators.tla import export_tla, run_tlc_cfg
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
+from drvmc.translators.tla import export_tla, run_tlc_cfg
 model = elaborate(load_program(Path(sys.argv[1])))
 ex = export_tla(model, "Family", only=sys.argv[2])
 r = run_tlc_cfg(ex, Path(sys.argv[3]), timeout_s=float(sys.argv[4]))

@@ -44,7 +44,7 @@ def run_once(spec: str, engine: str) -> tuple[float, float, int, str]:
     """Wall-clock seconds, CPU seconds, exit code and the summary line of one check."""
     cpu0 = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "checker.cli", "check", spec, "--all-variants",
+    proc = subprocess.run([sys.executable, "-m", "drvmc.checker", "check", spec, "--all-variants",
                            "--no-traces", "--engine", engine], cwd=ROOT, capture_output=True,
                           text=True, check=False)
     seconds = time.perf_counter() - start

@@ -1,5 +1,5 @@
-"""`python3 -m checker` is the `drvmc` command."""
+"""`python3 -m drvmc.checker` is the `drvmc` command."""
 
-from checker.cli import main
+from drvmc.checker.app.cli import main
 
 main()

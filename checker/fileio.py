@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from checker.errors import UsageError
+from drvmc.checker.errors import UsageError
 
 
 def _parent(path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Graphviz sequence diagrams of a trace (DOT text; SVG and PNG through the `dot` program).
+"""Graphviz sequence diagrams of a trace (DOT text; SVG, PNG and PDF through Graphviz).
 
 Layout: one lifeline per actor (left) and per object the trace touches (right: the enum members
 passed to calls or indexing changed state); time runs downwards, one row per driver-core call,
@@ -9,19 +9,23 @@ assertion's message and source line; a legend closes the diagram.
 
 Graphviz's `dot` engine cannot keep a grid, so every position is computed here and the graph is
 laid out by `neato` with pinned positions (`layout=neato` inside the DOT text, so plain
-`dot -Tsvg` renders it too). Everything is derived from the trace alone, in order, with fixed
-number formatting, so the output is byte-identical across runs.
+`dot -Tsvg` renders it too): the best sequence layout we found, kept. The graph itself is built
+with the `graphviz` package, which quotes identifiers and attributes and runs Graphviz; every
+label is passed through `graphviz.escape` (and `nohtml`), so kernel identifiers, quotes,
+backslashes, braces and `<...>` in a label are shown as they are. Everything is derived from the
+trace alone, in order, with fixed number formatting, so the output is byte-identical across runs.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 
-from checker.errors import UsageError
-from counterexamples.notes import (
+import graphviz
+
+from drvmc.checker.errors import UsageError
+from drvmc.checker.verdict.trace import CallRecord, Trace, TraceStep, format_value
+from drvmc.counterexamples.notes import (
     NULL_ARG,
     Leaf,
     call_target,
@@ -31,7 +35,6 @@ from counterexamples.notes import (
     shown_calls,
     step_leaves,
 )
-from counterexamples.trace import CallRecord, Trace, TraceStep, format_value
 
 MONO = "DejaVu Sans Mono"
 SANS = "DejaVu Sans"
@@ -62,17 +65,12 @@ NOTE_FILL = "#fff9d6"
 LOUD_FILL = "#ffe1e1"
 
 
-def _esc(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _q(s: str) -> str:
-    return '"' + _esc(s).replace("\n", "\\n") + '"'
-
-
-def _ql(lines: list[str]) -> str:
-    """A left-justified multi-line label."""
-    return '"' + "".join(_esc(x) + "\\l" for x in lines) + '"'
+def _text(*lines: str, left: bool = False) -> str:
+    """A label of literal lines: centred (`\\n` between them) or left-justified (`\\l` after
+    each); nothing in a line is a DOT escape or HTML."""
+    sep = "\\l" if left else "\\n"
+    body = sep.join(graphviz.escape(x) for x in lines) + (sep if left else "")
+    return str(graphviz.nohtml(body))
 
 
 def _tw(s: str, cw: float = CHAR_W) -> float:
@@ -84,7 +82,7 @@ def _cut(s: str, n: int) -> str:
 
 
 def _pos(x: float, y: float) -> str:
-    return f'"{x:.1f},{-y:.1f}!"'
+    return f"{x:.1f},{-y:.1f}!"
 
 
 def _inch(pt: float) -> str:
@@ -187,6 +185,11 @@ def _groups(steps: tuple[TraceStep, ...]) -> list[list[TraceStep]]:
 
 
 def render_dot(trace: Trace) -> str:
+    return str(graph(trace).source)
+
+
+def graph(trace: Trace) -> graphviz.Digraph:
+    """The diagram as a `graphviz.Digraph`, every node at a position computed here."""
     members = members_of(trace)
     actors: list[str] = []
     for s in trace.steps:
@@ -226,22 +229,6 @@ def render_dot(trace: Trace) -> str:
     widest_note = max([_tw(x) for v in note_lines.values() for x in v] + [120.0])
     right = notes_x + widest_note + 24
 
-    out: list[str] = [
-        "digraph trace {",
-        '  graph [layout=neato, inputscale=72, overlap=true, splines=line, outputorder=nodesfirst,'
-        f' bgcolor=white, pad="0.3", fontname={_q(SANS)}];',
-        f'  node [fontname={_q(MONO)}, fontsize={FS:.0f}, margin="0.04,0.02"];',
-        "  edge [arrowsize=0.7];",
-    ]
-
-    # title
-    v = trace.violation
-    verdict = "REACHED" if v.kind == "reachable" else "VIOLATED"
-    title = (f"{trace.spec} [{trace.variant}]: {trace.prop} {verdict} after {trace.length} "
-             f"steps, {_switches(trace.context_switches())}")
-    out.append(f"  title [shape=plaintext, fontname={_q(SANS)}, fontsize=13, label={_q(title)}, "
-               f"pos={_pos(gutter + _tw(title, 7.4) / 2 - 70, 14)}];")
-
     y = 40.0
     head_y = y + HEAD_H / 2
     y += HEAD_H + 14
@@ -256,43 +243,56 @@ def render_dot(trace: Trace) -> str:
         heights[s.index] = h
         y += h + STEP_GAP
     body_bottom = y
+
+    g = graphviz.Digraph("trace")
+    g.attr("graph", layout="neato", inputscale="72", overlap="true", splines="line",
+           outputorder="nodesfirst", bgcolor="white", pad="0.3", fontname=SANS)
+    g.attr("node", fontname=MONO, fontsize=f"{FS:.0f}", margin="0.04,0.02")
+    g.attr("edge", arrowsize="0.7")
+
+    # title
+    v = trace.violation
+    verdict = "REACHED" if v.kind == "reachable" else "VIOLATED"
+    title = (f"{trace.spec} [{trace.variant}]: {trace.prop} {verdict} after {trace.length} "
+             f"steps, {_switches(trace.context_switches())}")
+    g.node("title", _text(title), shape="plaintext", fontname=SANS, fontsize="13",
+           pos=_pos(gutter + _tw(title, 7.4) / 2 - 70, 14))
     foot_y = body_bottom + 8 + HEAD_H / 2
 
     # bands: one per run of consecutive steps of one actor (drawn first: behind everything)
-    for gi, g in enumerate(_groups(trace.steps)):
-        top = tops[g[0].index] - STEP_GAP / 2
-        bot = tops[g[-1].index] + heights[g[-1].index] + STEP_GAP / 2
+    for gi, grp in enumerate(_groups(trace.steps)):
+        top = tops[grp[0].index] - STEP_GAP / 2
+        bot = tops[grp[-1].index] + heights[grp[-1].index] + STEP_GAP / 2
         cx, w = (8 + right) / 2, right - 8
-        fill = color[g[0].actor] + "70"  # translucent, so lifelines show through
-        out.append(f'  band{gi} [shape=box, style=filled, penwidth=0, fillcolor="{fill}", '
-                   f'label="", fixedsize=true, width={_inch(w)}, height={_inch(bot - top)}, '
-                   f"pos={_pos(cx, (top + bot) / 2)}];")
+        fill = color[grp[0].actor] + "70"  # translucent, so lifelines show through
+        g.node(f"band{gi}", "", shape="box", style="filled", penwidth="0", fillcolor=fill,
+               fixedsize="true", width=_inch(w), height=_inch(bot - top),
+               pos=_pos(cx, (top + bot) / 2))
 
     # lifeline heads (top and bottom) and the lifelines between them
     for name in lanes:
-        is_actor = name in actors
-        style = ('shape=box, style="rounded,filled,bold", fillcolor="' + color[name] + '"'
-                 if is_actor else f'shape=box, style=filled, fillcolor="{OBJECT_FILL}"')
+        style: dict[str, str] = (
+            {"shape": "box", "style": "rounded,filled,bold", "fillcolor": color[name]}
+            if name in actors else {"shape": "box", "style": "filled", "fillcolor": OBJECT_FILL})
         w = max(MIN_LANE, _tw(name, 7.5) + 30) - 16
         for where, yy in (("top", head_y), ("bottom", foot_y)):
-            nid = f"lane_{where}_{lanes.index(name)}"
-            extra = f', id="lifeline_{_esc(name)}"' if where == "top" else ""
-            out.append(f"  {nid} [{style}, fontname={_q(SANS)}, fontsize=11, label={_q(name)}, "
-                       f"fixedsize=true, width={_inch(w)}, height={_inch(HEAD_H - 6)}, "
-                       f"pos={_pos(xs[name], yy)}{extra}];")
-    out.append(f"  notes_head [shape=plaintext, fontname={_q(SANS)}, fontsize=11, "
-               f'label="state changes", pos={_pos(notes_x + 48, head_y)}];')
+            extra = {"id": graphviz.escape(f"lifeline_{name}")} if where == "top" else {}
+            g.node(f"lane_{where}_{lanes.index(name)}", _text(name), **style, fontname=SANS,
+                   fontsize="11", fixedsize="true", width=_inch(w), height=_inch(HEAD_H - 6),
+                   pos=_pos(xs[name], yy), **extra)
+    g.node("notes_head", "state changes", shape="plaintext", fontname=SANS, fontsize="11",
+           pos=_pos(notes_x + 48, head_y))
 
     # per step: the number and label in the gutter, one arrow per call, the note
     last = trace.steps[-1].index if trace.steps else -1
     key_vars = set(re.findall(r"[A-Za-z_]\w*", v.source)) if v.kind != "reachable" else set()
     for s in trace.steps:
-        top, h = tops[s.index], heights[s.index]
+        top = tops[s.index]
         bad = s.index == last and v.kind != "reachable"
-        fc = f', fontcolor="{RED}"' if bad else ""
+        fc = {"fontcolor": RED} if bad else {}
         tag = _tag(s)
-        out.append(f"  step{s.index} [shape=plaintext, label={_q(tag)}{fc}, "
-                   f"pos={_pos(8 + _tw(tag) / 2 + 4, top + ROW / 2)}];")
+        g.node(f"step{s.index}", _text(tag), shape="plaintext", **fc,
+               pos=_pos(8 + _tw(tag) / 2 + 4, top + ROW / 2))
         ax = xs[s.actor]
         srows = rows[s.index] or [_Row(None, f"({s.label})", None)]
         for ri, r in enumerate(srows):
@@ -300,20 +300,18 @@ def render_dot(trace: Trace) -> str:
             depth = r.call.depth if r.call else 0
             tx = xs[r.target] if r.target in xs else ax + 26
             ecol = RED if bad else ("#222222" if depth == 0 else "#555555")
-            pw = "1.4" if depth == 0 else "0.9"
             lid = f"s{s.index}_{ri}"
-            label_txt = r.text
-            out.append(f"  {lid}_l [shape=plaintext, label={_q(label_txt)}, "
-                       f'fontcolor="{RED if bad else "#111111"}", '
-                       f"pos={_pos(ax + 6 + _tw(label_txt) / 2, ry - 8)}];")
+            g.node(f"{lid}_l", _text(r.text), shape="plaintext",
+                   fontcolor=RED if bad else "#111111",
+                   pos=_pos(ax + 6 + _tw(r.text) / 2, ry - 8))
             if r.call is None:
                 continue
-            out.append(f"  {lid}_a [shape=point, width=0.03, color={_q(ecol)}, "
-                       f"pos={_pos(ax, ry)}];")
-            out.append(f"  {lid}_b [shape=point, width=0.01, style=invis, pos={_pos(tx, ry)}];")
-            out.append(f"  {lid}_a -> {lid}_b [id=\"call_{s.index}_{ri}\", color={_q(ecol)}, "
-                       f"penwidth={pw}, tooltip={_q(str(r.call))}"
-                       + (", style=dashed" if r.target is None else "") + "];")
+            g.node(f"{lid}_a", "", shape="point", width="0.03", color=ecol, pos=_pos(ax, ry))
+            g.node(f"{lid}_b", "", shape="point", width="0.01", style="invis", pos=_pos(tx, ry))
+            dashed = {"style": "dashed"} if r.target is None else {}
+            g.edge(f"{lid}_a", f"{lid}_b", id=f"call_{s.index}_{ri}", color=ecol,
+                   penwidth="1.4" if depth == 0 else "0.9",
+                   tooltip=graphviz.escape(str(r.call)), **dashed)
         # what happened to each object, on its lifeline below the step's arrows
         ay = top + max(len(srows), 1) * ROW + 4
         for lane, items in anns[s.index].items():
@@ -322,31 +320,30 @@ def render_dot(trace: Trace) -> str:
             # the variables the failing assertion reads: a thick red frame
             key = any(t.lstrip("+-").split("[")[0].split(".")[0].split(" ")[0].rstrip(":")
                       in key_vars for t in lines)
-            pen = ", penwidth=2.2" if key else ""
+            pen = {"penwidth": "2.2"} if key else {}
             if key:
                 border = RED
             aw = max(_tw(x, ANN_CW) for x in lines) + 10
             ah = len(lines) * ANN_LINE + 4
-            label = _q("\n".join(lines))
-            out.append(f"  ann{s.index}_{lanes.index(lane)} [shape=box, style=\"rounded,filled\", "
-                       f'fillcolor="{fill}", color="{border}", fontsize=9, label={label}, '
-                       f"fixedsize=true, width={_inch(aw)}, height={_inch(ah)}, "
-                       f"pos={_pos(xs[lane], ay + ah / 2)}{pen}];")
+            g.node(f"ann{s.index}_{lanes.index(lane)}", _text(*lines), shape="box",
+                   style="rounded,filled", fillcolor=fill, color=border, fontsize="9",
+                   fixedsize="true", width=_inch(aw), height=_inch(ah),
+                   pos=_pos(xs[lane], ay + ah / 2), **pen)
         if note_lines[s.index]:
             nl = note_lines[s.index]
             nw = max(_tw(x) for x in nl) + 14
             nh = len(nl) * NOTE_LINE + 6
             # releases and pointers going NULL are what lifecycle bugs are made of: pink
             loud = any(x.startswith("• released") or x.endswith("→ NULL") for x in nl)
-            fill = LOUD_FILL if loud else NOTE_FILL
-            out.append(f'  note{s.index} [shape=note, style=filled, fillcolor="{fill}", '
-                       f'color="#b8a960", label={_ql(nl)}, fixedsize=true, width={_inch(nw)}, '
-                       f"height={_inch(nh)}, pos={_pos(notes_x + nw / 2, top + nh / 2)}];")
+            g.node(f"note{s.index}", _text(*nl, left=True), shape="note", style="filled",
+                   fillcolor=LOUD_FILL if loud else NOTE_FILL, color="#b8a960",
+                   fixedsize="true", width=_inch(nw), height=_inch(nh),
+                   pos=_pos(notes_x + nw / 2, top + nh / 2))
 
     # lifelines
     for i in range(len(lanes)):
-        out.append(f"  lane_top_{i} -> lane_bottom_{i} [arrowhead=none, style=dashed, "
-                   f'color="#9e9e9e", penwidth=0.8];')
+        g.edge(f"lane_top_{i}", f"lane_bottom_{i}", arrowhead="none", style="dashed",
+               color="#9e9e9e", penwidth="0.8")
 
     # the violation
     y = foot_y + HEAD_H / 2 + 18
@@ -358,10 +355,10 @@ def render_dot(trace: Trace) -> str:
     vw = max(_tw(x, 6.4) for x in vl) + 24
     vh = len(vl) * 15 + 12
     vcol = RED if v.kind != "reachable" else "#2e7d32"
-    out.append(f'  violation [shape=box, style="filled,bold", fillcolor="#ffffff", color="{vcol}",'
-               f' fontcolor="{vcol}", penwidth=2, fontname={_q(SANS)}, fontsize=11, '
-               f'label={_ql(vl)}, id="violation", fixedsize=true, width={_inch(vw)}, '
-               f"height={_inch(vh)}, pos={_pos(gutter + vw / 2, y + vh / 2)}];")
+    g.node("violation", _text(*vl, left=True), shape="box", style="filled,bold",
+           fillcolor="#ffffff", color=vcol, fontcolor=vcol, penwidth="2", fontname=SANS,
+           fontsize="11", id="violation", fixedsize="true", width=_inch(vw), height=_inch(vh),
+           pos=_pos(gutter + vw / 2, y + vh / 2))
 
     # legend
     legend = [
@@ -378,31 +375,37 @@ def render_dot(trace: Trace) -> str:
     lw = max(_tw(x, 5.6) for x in legend) + 20
     lh = len(legend) * 14 + 26
     lx = max(gutter + vw + 30 + lw / 2, right - lw / 2)
-    out.append(f'  legend [shape=box, style="filled,rounded", fillcolor="#fafafa", '
-               f'color="#bdbdbd", fontname={_q(SANS)}, fontsize=10, '
-               f"label={_ql(['Legend', *legend])}, fixedsize=true, width={_inch(lw)}, "
-               f"height={_inch(lh)}, pos={_pos(lx, y + lh / 2)}];")
-    out.append("}")
-    return "\n".join(out) + "\n"
+    g.node("legend", _text("Legend", *legend, left=True), shape="box", style="filled,rounded",
+           fillcolor="#fafafa", color="#bdbdbd", fontname=SANS, fontsize="10",
+           fixedsize="true", width=_inch(lw), height=_inch(lh), pos=_pos(lx, y + lh / 2))
+    return g
 
 
-def _run_dot(dot_text: str, fmt: str) -> bytes:
-    exe = shutil.which("dot")
-    if exe is None:
-        raise UsageError("the Graphviz `dot` program is not installed (apt-get install graphviz)")
-    proc = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"),
-                          capture_output=True, check=False, timeout=120)
-    if proc.returncode != 0:
-        raise UsageError(f"dot -T{fmt} failed: {proc.stderr.decode('utf-8', 'replace').strip()}")
-    return proc.stdout
+def _pipe(trace: Trace, fmt: str) -> bytes:
+    """The diagram rendered by Graphviz (through the graphviz package)."""
+    source = graphviz.Source(render_dot(trace))
+    try:
+        out: bytes = source.pipe(format=fmt)
+    except graphviz.ExecutableNotFound:
+        raise UsageError("the Graphviz `dot` program is not installed: apt-get install graphviz "
+                         "(or run scripts/setup.sh)") from None
+    except graphviz.CalledProcessError as e:
+        err = e.stderr.decode("utf-8", "replace").strip() if isinstance(e.stderr, bytes) else ""
+        raise UsageError(f"Graphviz could not render the diagram as {fmt}: {err}") from None
+    return out
 
 
 def render_svg(trace: Trace) -> str:
-    return _run_dot(render_dot(trace), "svg").decode("utf-8")
+    return _pipe(trace, "svg").decode("utf-8")
 
 
 def render_png(trace: Trace) -> bytes:
-    return _run_dot(render_dot(trace), "png")
+    return _pipe(trace, "png")
 
 
-__all__ = ["NULL_ARG", "render_dot", "render_png", "render_svg"]
+def render_pdf(trace: Trace) -> bytes:
+    """A vector figure for a paper."""
+    return _pipe(trace, "pdf")
+
+
+__all__ = ["NULL_ARG", "render_dot", "render_pdf", "render_png", "render_svg"]

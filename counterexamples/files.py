@@ -8,17 +8,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import assert_never
 
-from checker.errors import UsageError
-from checker.fileio import write_bytes_atomic, write_text_atomic
-from counterexamples.dot import render_dot, render_png, render_svg
-from counterexamples.itf import dumps_itf, loads_itf
-from counterexamples.text import render_text, trace_header
-from counterexamples.trace import Trace, with_sources
+from drvmc.checker.errors import UsageError
+from drvmc.checker.fileio import write_bytes_atomic, write_text_atomic
+from drvmc.checker.verdict.trace import Trace, with_sources
+from drvmc.counterexamples.dot import render_dot, render_pdf, render_png, render_svg
+from drvmc.counterexamples.itf import dumps_itf, loads_itf
+from drvmc.counterexamples.text import render_text, trace_header
 
 
 class RenderTo(StrEnum):
     svg = "svg"
     png = "png"
+    pdf = "pdf"
     dot = "dot"
     text = "text"
 
@@ -29,6 +30,8 @@ def render_as(trace: Trace, to: RenderTo) -> bytes:
             return render_svg(trace).encode("utf-8")
         case RenderTo.png:
             return render_png(trace)
+        case RenderTo.pdf:
+            return render_pdf(trace)
         case RenderTo.dot:
             return render_dot(trace).encode("utf-8")
         case RenderTo.text:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from checker.errors import UsageError
-from counterexamples.trace import CallRecord, Change, Loc, Trace, TraceStep, Value, Violation
+from drvmc.checker.errors import UsageError
+from drvmc.checker.verdict.trace import CallRecord, Change, Loc, Trace, TraceStep, Value, Violation
 
 FORMAT_URL = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 STEP, ACTOR, LABEL, CALLS, ACTION = ("drvmc::step", "drvmc::actor", "drvmc::label",

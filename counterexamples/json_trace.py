@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from counterexamples.trace import CallRecord, Change, Loc, Trace, TraceStep, Violation
+from drvmc.checker.verdict.trace import CallRecord, Change, Loc, Trace, TraceStep, Violation
 
 
 def _loc(loc: Loc | None) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from counterexamples.trace import CallRecord, Change, Trace, TraceStep, Value, format_value
+from drvmc.checker.verdict.trace import CallRecord, Change, Trace, TraceStep, Value, format_value
 
 NULL_ARG = "NULL"  # how decode_trace shows a null handle passed as an argument
 

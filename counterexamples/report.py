@@ -18,12 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from checker.compare import Comparison, FixComparison, cell_text, fix_lines, matrix
-from checker.errors import DrvmcError
-from checker.fileio import check_output_path, write_text_atomic
-from checker.results import Result, Status
-from counterexamples.text import render_text
-from counterexamples.trace import Trace, with_sources
+from drvmc.checker.errors import DrvmcError
+from drvmc.checker.fileio import check_output_path, write_text_atomic
+from drvmc.checker.verdict.records import Comparison, FixComparison
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.checker.verdict.trace import Trace, with_sources
+from drvmc.counterexamples.comparison import cell_text, fix_lines, matrix
+from drvmc.counterexamples.text import render_text
 
 SvgRenderer = Callable[[Trace], str | None]
 
@@ -50,7 +51,7 @@ class Figure:
 def default_svg(trace: Trace) -> str | None:
     """The Graphviz sequence diagram, or None when it cannot be drawn (no `dot`)."""
     try:
-        from counterexamples.dot import render_svg
+        from drvmc.counterexamples.dot import render_svg
     except ImportError:
         return None
     try:
@@ -384,7 +385,7 @@ def write_report(out: Path, cmps: list[Comparison], info: ToolInfo, total_second
 
     Returns every file written, the report last.
     """
-    from checker.errors import UsageError
+    from drvmc.checker.errors import UsageError
 
     check_output_path(out)
     written: list[Path] = []

@@ -7,8 +7,8 @@ property with its location and source line.
 
 from __future__ import annotations
 
-from counterexamples.notes import changed_words, members_of, notes, relevant, step_leaves
-from counterexamples.trace import CallRecord, Trace
+from drvmc.checker.verdict.trace import CallRecord, Trace
+from drvmc.counterexamples.notes import changed_words, members_of, notes, relevant, step_leaves
 
 MAX_INNER = 4  # nested calls shown on the step line; the rest are counted
 MAX_NOTES = 4  # notes on the step line

@@ -37,12 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 
+from drvmc.checker.errors import DrvmcError
+
 # everything the workers run is imported here, before they fork, so a long run uses one version
 # of the code even while the files change
-from checker.elaborate import elaborate
-from checker.errors import DrvmcError
-from checker.loader import load_program
-from checker.results import Status
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Status
 from tests.gen_specs import ENGINES, GenSpec, compare, spec_text
 from tests.test_spin import spin_disagreements
 from tests.test_tla import tlc_disagreements

@@ -33,11 +33,11 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from checker.cli import format_table, format_traces, report_json  # noqa: E402
-from checker.driver import CheckOptions, check_spec  # noqa: E402
-from checker.elaborate import elaborate, variant_names  # noqa: E402
-from checker.errors import DrvmcError, SpecError, UsageError, render_diagnostic  # noqa: E402
-from checker.loader import load_program  # noqa: E402
+from drvmc.checker.app.cli import format_table, format_traces, report_json  # noqa: E402
+from drvmc.checker.app.driver import CheckOptions, check_spec  # noqa: E402
+from drvmc.checker.errors import DrvmcError, SpecError, UsageError, render_diagnostic  # noqa: E402
+from drvmc.checker.ir.elaborate import elaborate, variant_names  # noqa: E402
+from drvmc.checker.lang.loader import load_program  # noqa: E402
 
 
 class Outcome(Enum):
@@ -602,7 +602,7 @@ def _cached_parses() -> Iterator[None]:
     mutated spec is parsed afresh every time, the same 40 kB of library is not."""
     import functools
 
-    from checker import loader
+    from drvmc.checker.lang import loader
 
     original = loader.parse_text
     loader.parse_text = functools.lru_cache(maxsize=256)(original)
@@ -661,7 +661,7 @@ def run_grammar(count: int, seed: int, out: Path | None) -> Stats:
     from hypothesis import seed as hseed
     from hypothesis.extra.lark import from_lark
 
-    from checker.parser import _parser
+    from drvmc.checker.lang.parser import _parser
 
     stats = Stats()
     with tempfile.TemporaryDirectory(prefix="drvmc-fuzz-") as tmp:

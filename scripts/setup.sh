@@ -21,7 +21,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >&2
 fi
 
-if ! python3 -c "import checker, z3, lark, typer, pytest, hypothesis, jsonschema" >/dev/null 2>&1 \
+# the installed `drvmc` must be this checkout's (an editable install elsewhere would run other code)
+here=$(pwd -P)
+installed=$(cd / && python3 -c "import os, drvmc.checker as c; print(os.path.realpath(c.__path__[0]))" \
+            2>/dev/null || true)
+if [ "$installed" != "$here/checker" ] \
+   || ! python3 -c "import z3, lark, typer, pytest, hypothesis, jsonschema, wheel" >/dev/null 2>&1 \
    || ! command -v drvmc >/dev/null 2>&1; then
   echo "setup: installing drvmc (pip install -e .[dev])" >&2
   python3 -m pip install -q --disable-pip-version-check -e '.[dev]' >&2

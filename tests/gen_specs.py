@@ -36,14 +36,15 @@ from functools import cache
 
 from hypothesis import strategies as st
 
-from checker import ir as I
-from checker.bmc import BmcOptions, run_bmc
-from checker.explicit import ExplicitOptions, run_explicit
-from checker.kind import KindOptions, run_kind
-from checker.pdr import PdrOptions, run_pdr
-from checker.results import Result, Status
-from counterexamples.text import render_text
-from translators.z3_encoding import Encoding
+from drvmc.checker.engines.bmc import run_bmc
+from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
+from drvmc.checker.engines.kind import KindOptions, run_kind
+from drvmc.checker.engines.pdr import PdrOptions, run_pdr
+from drvmc.checker.engines.unroll import BmcOptions
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.counterexamples.text import render_text
+from drvmc.translators.z3_encoding import Encoding
 
 BOOLS = ("b0", "b1", "b2")
 COUNTERS = ("c0", "c1")  # 0..2

@@ -6,12 +6,13 @@ import re
 import textwrap
 from pathlib import Path
 
-from checker import ir as I
-from checker.bmc import BmcOptions, run_bmc
-from checker.elaborate import elaborate
-from checker.loader import load_program
-from checker.results import Result
-from translators.z3_encoding import Encoding
+from drvmc.checker.engines.bmc import run_bmc
+from drvmc.checker.engines.unroll import BmcOptions
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Result
+from drvmc.translators.z3_encoding import Encoding
 
 
 def write_spec(tmp_path: Path, src: str, name: str = "t.drv") -> Path:

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from checker.bmc import BmcOptions, run_bmc
-from checker.elaborate import elaborate
-from checker.loader import load_program
-from counterexamples.trace import (
+from drvmc.checker.engines.bmc import run_bmc
+from drvmc.checker.engines.unroll import BmcOptions
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.trace import (
     CallRecord,
     Loc,
     Trace,
@@ -19,7 +20,7 @@ from counterexamples.trace import (
     diff_states,
     with_sources,
 )
-from translators.z3_encoding import Encoding
+from drvmc.translators.z3_encoding import Encoding
 
 RENDER = Path(__file__).parent / "golden" / "render"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from checker.baseline import Outcome, changes
-from checker.cli import app
+from drvmc.checker.app.baseline import Outcome, changes
+from drvmc.checker.app.cli import app
 
 FIX = Path(__file__).parent / "fixtures/compare"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import z3
 
-from checker import bmc as bmc_mod
-from checker.results import Status
+from drvmc.checker.engines import bmc as bmc_mod
+from drvmc.checker.verdict.results import Status
 from tests.helpers import check, labels
 
 RACE = """

@@ -83,7 +83,7 @@ def _drvmc(*args: str, cwd: Path = REPO, timeout: float = 300) -> subprocess.Com
     # this checkout's drvmc, whatever the working folder
     env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": os.pathsep.join(
         [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    return subprocess.run([sys.executable, "-m", "checker.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "drvmc.checker.app.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -159,8 +159,8 @@ def test_unwritable_baseline_is_refused_before_a_slow_check(tmp_path: Path) -> N
 
 def test_write_failures_are_usage_errors_naming_the_path(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from checker.errors import UsageError
-    from checker.fileio import write_text_atomic
+    from drvmc.checker.errors import UsageError
+    from drvmc.checker.fileio import write_text_atomic
 
     def full(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
@@ -216,8 +216,8 @@ def test_help_and_version_still_exit_0() -> None:
 
 def test_help_default_of_the_explicit_budget_is_the_engine_s() -> None:
     # the CLI repeats the constant so that --help needs no engine imported
-    from checker import cli
-    from checker.portfolio import AUTO_EXPLICIT_STATES
+    from drvmc.checker.app import cli
+    from drvmc.checker.engines.portfolio import AUTO_EXPLICIT_STATES
 
     assert cli.AUTO_EXPLICIT_STATES == AUTO_EXPLICIT_STATES
 
@@ -268,11 +268,11 @@ def _internal_error_run(tmp_path: Path, *args: str) -> subprocess.CompletedProce
     purpose), through the real `main()`."""
     code = textwrap.dedent("""
         import sys
-        import checker.driver as d
+        import drvmc.checker.app.driver as d
         def broken(*a, **k):
             raise RuntimeError("a bug in an engine")
         d.check_spec = broken
-        import checker.cli as cli
+        import drvmc.checker.app.cli as cli
         sys.argv = ["drvmc", *sys.argv[1:]]
         cli.main()
     """)
@@ -298,7 +298,7 @@ def test_json_document_for_every_exit_code(tmp_path: Path, code: int) -> None:
             p = _internal_error_run(tmp_path, "check", good, "-f", "json")
         case _:
             slow = _spec(tmp_path, "slow.drv", SLOW)
-            proc = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", good,
+            proc = subprocess.Popen([sys.executable, "-m", "drvmc.checker.app.cli", "check", good,
                                      str(slow), "-k", "500", "-e", "bmc", "-f", "json"],
                                     cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True)
@@ -447,8 +447,8 @@ def test_auto_says_a_violation_exists_beyond_the_bound(tmp_path: Path) -> None:
 
 
 def test_beyond_the_bound_matches_no_expectation() -> None:
-    from checker import ir as I
-    from checker.results import Result, Status, matches
+    from drvmc.checker.ir import nodes as I
+    from drvmc.checker.verdict.results import Result, Status, matches
 
     r = Result("p", I.PropKind.ASSERT, Status.SAFE, 3, "kind", beyond="pdr reaches a bad state")
     for verdict in I.Verdict:

@@ -16,9 +16,10 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from checker.cli import app
-from checker.compare import Change, CompareOptions, ReplayStatus, compare_spec
-from checker.driver import CheckOptions
+from drvmc.checker.app.cli import app
+from drvmc.checker.app.compare import CompareOptions, compare_spec
+from drvmc.checker.app.driver import CheckOptions
+from drvmc.checker.verdict.records import Change, ReplayStatus
 from tests.helpers import mask_times
 
 ROOT = Path(__file__).parent.parent
@@ -144,7 +145,7 @@ class _UnknownSolver:
 
 
 def test_solver_unknown_is_never_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
-    import checker.compare as C
+    import drvmc.checker.app.compare as C
 
     real = C.make_solver
     calls: list[int] = []
@@ -165,9 +166,9 @@ def test_solver_unknown_is_never_blocked(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_unknown_results_are_undecided_not_fixed() -> None:
-    from checker import ir as I
-    from checker.compare import _change
-    from checker.results import Result, Status
+    from drvmc.checker.app.compare import _change
+    from drvmc.checker.ir import nodes as I
+    from drvmc.checker.verdict.results import Result, Status
 
     v = Result("p", I.PropKind.ASSERT, Status.VIOLATED, 3, "bmc")
     u = Result("p", I.PropKind.ASSERT, Status.UNKNOWN, 7, "bmc", reason="timeout")

@@ -51,13 +51,13 @@ expect original uaf: VIOLATED
 
 def _run(args: list[str], hashseed: str, cwd: Path) -> tuple[int, bytes, bytes]:
     env = {**os.environ, "PYTHONHASHSEED": hashseed, "COLUMNS": "100"}
-    p = subprocess.run([sys.executable, "-m", "checker.cli", *args], cwd=cwd, env=env,
+    p = subprocess.run([sys.executable, "-m", "drvmc.checker", *args], cwd=cwd, env=env,
                        capture_output=True, timeout=300)
     return p.returncode, p.stdout, p.stderr
 
 
 def _trace_dir_supported() -> bool:
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "check", "--help"], cwd=REPO,
+    p = subprocess.run([sys.executable, "-m", "drvmc.checker", "check", "--help"], cwd=REPO,
                        capture_output=True, text=True, timeout=60)
     return "--trace-dir" in p.stdout
 

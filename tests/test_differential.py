@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker import ir as I
-from checker.elaborate import elaborate
-from checker.loader import load_program
-from checker.results import Status
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Status
 from tests.gen_specs import (
     ENGINES,
     EngineRun,

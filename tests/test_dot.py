@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from counterexamples.dot import render_dot, render_png, render_svg
-from counterexamples.trace import CallRecord, Loc, Trace, TraceStep, Violation, diff_states
+from drvmc.checker.verdict.trace import CallRecord, Loc, Trace, TraceStep, Violation, diff_states
+from drvmc.counterexamples.dot import render_dot, render_pdf, render_png, render_svg
 from tests.render_helpers import RENDER, real_traces
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz not installed")
@@ -132,20 +133,28 @@ def test_reachable_witness_is_green_not_red() -> None:
     assert "REACHED: mapped" in svg and "#c62828" not in svg
 
 
+def _attrs(dot: str, node: str) -> dict[str, str]:
+    """The attributes of one node of DOT text (quoted values unquoted, escapes kept)."""
+    m = re.search(rf"^\s*{re.escape(node)} \[(.*)\]$", dot, re.M)
+    assert m is not None, node
+    return {k: (q[1:-1] if q else b) for k, q, b in
+            re.findall(r'(\w+)=(?:("(?:[^"\\]|\\.)*")|([^ \]]+))', m.group(1))}
+
+
 def test_objects_carry_what_happened_to_them() -> None:
     t = real_traces("s4_mini.drv")["use_after_release"]
     dot = render_dot(t)
     lanes = ["i915_probe", "hda_probe", "i915_unbind", "hda_runtime_resume",
              "gpu", "hda", "acomp_match", "iomap"]
     for i, name in enumerate(lanes):
-        assert f'lane_top_{i} [' in dot and f'label="{name}"' in dot
+        assert _attrs(dot, f"lane_top_{i}")["label"] == name
     # iomap joins the devres list (green) in step 3 and leaves it, dead, in step 4 (red)
     iomap = lanes.index("iomap")
-    assert re.search(rf'ann3_{iomap} \[[^]]*fillcolor="#e3f4e1"[^]]*label="\+devres\\nlive ✓"',
-                     dot)
-    assert re.search(rf'ann4_{iomap} \[[^]]*fillcolor="#ffe1e1"[^]]*label="-devres\\nlive ✗"',
-                     dot)
-    assert re.search(r'note4 \[[^]]*fillcolor="#ffe1e1"[^]]*released iomap', dot)
+    a3, a4 = _attrs(dot, f"ann3_{iomap}"), _attrs(dot, f"ann4_{iomap}")
+    assert (a3["fillcolor"], a3["label"]) == ("#e3f4e1", "+devres\\nlive ✓")
+    assert (a4["fillcolor"], a4["label"]) == ("#ffe1e1", "-devres\\nlive ✗")
+    n4 = _attrs(dot, "note4")
+    assert n4["fillcolor"] == "#ffe1e1" and "released iomap" in n4["label"]
 
 
 def test_what_the_failing_assertion_reads_is_framed_and_lookups_are_hidden() -> None:
@@ -154,9 +163,38 @@ def test_what_the_failing_assertion_reads_is_framed_and_lookups_are_hidden() -> 
     iomap = dot.count("ann4_7 [")
     assert iomap == 1
     # `assert live[iomap] ...` reads `live`: its annotations get the thick red frame
-    assert re.search(r'ann4_7 \[[^]]*color="#c62828"[^]]*penwidth=2.2', dot)
+    a = _attrs(dot, "ann4_7")
+    assert (a["color"], a["penwidth"]) == ("#c62828", "2.2")
     assert not re.search(r"ann1_\d+ \[[^]]*penwidth", dot)  # comp_added is not read by it
     # a look-up procedure is not drawn as a nested call, but counted
     fake = replace(t, queries=("try_to_bring_up_master",))
     assert "try_to_bring_up_master(hda)" in dot
     assert "try_to_bring_up_master(hda)" not in render_dot(fake)
+
+
+SPECIAL = 'q"uote b\\ack {brace} <angle> |bar| a->b x\ny ünï — ✓'
+
+
+def test_labels_with_every_dot_special_character_arrive_intact() -> None:
+    # every label of the diagram goes through the graphviz package's quoting: the actor,
+    # object, call argument, state note and the violation message all carry the specials
+    step = TraceStep(1, SPECIAL, "st", Loc("s.drv", 1, 1),
+                     (CallRecord(0, "touch", (SPECIAL,)),), {"v": 1}, diff_states({"v": 0},
+                                                                                   {"v": 1}))
+    t = Trace("sp", "original", "p", "assert", {"v": 0}, (step,),
+              Violation("p", "assert", SPECIAL, Loc("s.drv", 2, 3)))
+    texts = [html.unescape(x) for x in re.findall(r"<text[^>]*>([^<]*)</text>", render_svg(t))]
+    for part in SPECIAL.split("\n"):  # a newline in a label starts a new line
+        # the actor's lifeline heads (top, bottom) and the violation
+        assert texts.count(part) == 3, (part, texts)
+        assert f"touch({part}" in texts or f"{part})" in texts
+    assert render_pdf(t).startswith(b"%PDF")
+
+
+def test_without_dot_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch,
+                                                      toy: Trace, tmp_path: Path) -> None:
+    from drvmc.checker.errors import UsageError
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` here
+    with pytest.raises(UsageError, match="apt-get install graphviz"):
+        render_svg(toy)

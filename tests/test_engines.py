@@ -21,17 +21,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from checker import ir as I
-from checker.bmc import BmcOptions, run_bmc
-from checker.cli import app
-from checker.elaborate import elaborate, variant_names
-from checker.errors import EngineError
-from checker.kind import KindOptions, domain_invariant, run_kind
-from checker.loader import load_program
-from checker.pdr import Chc, PdrOptions, run_pdr
-from checker.portfolio import AutoOptions, _take, run_auto
-from checker.results import Result, Status
-from translators.z3_encoding import Encoding
+from drvmc.checker.app.cli import app
+from drvmc.checker.engines.bmc import run_bmc
+from drvmc.checker.engines.kind import KindOptions, domain_invariant, run_kind
+from drvmc.checker.engines.pdr import Chc, PdrOptions, run_pdr
+from drvmc.checker.engines.portfolio import AutoOptions, _take, run_auto
+from drvmc.checker.engines.unroll import BmcOptions
+from drvmc.checker.errors import EngineError
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate, variant_names
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.translators.z3_encoding import Encoding
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -194,7 +195,7 @@ def test_spacer_cancelled_before_its_time_out_is_an_interrupt(
 
 def test_an_invariant_that_does_not_validate_is_not_a_proof(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from checker import pdr
+    from drvmc.checker.engines import pdr
 
     monkeypatch.setattr(pdr.Chc, "invariant", lambda self, fp: z3.BoolVal(True))
     r = _pdr(_models(tmp_path, IRQ)["fixed"])["use_after_release"]

@@ -6,15 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from checker import ir as I
-from checker.bmc import BmcOptions, run_bmc
-from checker.driver import CheckOptions, check_spec
-from checker.elaborate import elaborate, variant_names
-from checker.explicit import ExplicitOptions, run_explicit
-from checker.loader import load_program
-from checker.results import Result, Status, expectation_for, matches
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.engines.bmc import run_bmc
+from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
+from drvmc.checker.engines.unroll import BmcOptions
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate, variant_names
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Result, Status, expectation_for, matches
+from drvmc.translators.z3_encoding import Encoding
 from tests.helpers import model_of
-from translators.z3_encoding import Encoding
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted([*(ROOT / "specs").glob("*.drv"), *(ROOT / "tests" / "engines").glob("*.drv")])

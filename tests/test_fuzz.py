@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.extra.lark import from_lark
 from lark import Lark
 
-from checker.driver import check_spec
-from checker.errors import SpecError
-from checker.parser import grammar_text
+from drvmc.checker.app.driver import check_spec
+from drvmc.checker.errors import SpecError
+from drvmc.checker.lang.parser import grammar_text
 from scripts import fuzz
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def test_every_regression_has_a_matching_in_process_outcome() -> None:
                                   "poisoned_names"])
 def test_cli_prints_positions_not_tracebacks(name: str) -> None:
     path = REPO / "tests" / "regressions" / f"{name}.drv"
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "check", str(path), "-k", "2"],
+    p = subprocess.run([sys.executable, "-m", "drvmc.checker", "check", str(path), "-k", "2"],
                        capture_output=True, text=True, cwd=REPO, timeout=120)
     assert p.returncode == 3, p.stderr
     assert "Traceback" not in p.stderr

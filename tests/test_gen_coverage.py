@@ -2,8 +2,8 @@
 
 300 specs are drawn from tests/gen_specs.py's strategy (derandomized), elaborated (an elaboration
 error is a generator bug) and their IR walked generically, field by field. Every statement and
-expression kind (the members of the unions `Stmt`, `Expr` and `Domain` in checker/ir.py), every
-member of the operator and kind enums, every built-in check and both variable scopes must occur
+expression kind (the members of the unions `Stmt`, `Expr` and `Domain` in checker/ir/nodes.py),
+every member of the operator and kind enums, every built-in check and both variable scopes must occur
 at least once. The lists are computed from the IR's own definitions, so a kind added to the IR
 fails here until the generator produces it (or it is named in `NOT_GENERATED` with the reason).
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker import ir as I
-from checker.elaborate import elaborate
-from checker.loader import load_program
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
 from tests.gen_specs import GenSpec, spec_text
 
 SPECS = 300
@@ -151,7 +151,7 @@ def test_the_required_kinds_come_from_the_ir() -> None:
 
 def test_a_spec_is_small(tmp_path: Path) -> None:
     # the differential tests run hundreds of these: each must stay cheap to explore
-    from checker.explicit import ExplicitOptions, run_explicit
+    from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
 
     @settings(max_examples=30, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.driver import CheckOptions, check_spec
-from checker.errors import SpecError, UsageError
-from checker.fileio import check_output_path, write_text_atomic
-from checker.loader import load_program
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.errors import SpecError, UsageError
+from drvmc.checker.fileio import check_output_path, write_text_atomic
+from drvmc.checker.lang.loader import load_program
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("checker", "translators", "counterexamples")
@@ -148,7 +148,7 @@ def test_cli_refuses_to_write_over_a_spec(tmp_path: Path) -> None:
     spec = tmp_path / "x.drv"
     spec.write_text(ACTOR, encoding="utf-8")
     before = spec.read_bytes()
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "check", str(spec), "-k", "1",
+    p = subprocess.run([sys.executable, "-m", "drvmc.checker", "check", str(spec), "-k", "1",
                         "--save-baseline", str(spec)], cwd=REPO, capture_output=True,
                        text=True, timeout=120)
     assert p.returncode == 3, p.stderr
@@ -158,7 +158,7 @@ def test_cli_refuses_to_write_over_a_spec(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("target", ["/dev/zero", "/dev/null"])
 def test_special_files_are_not_read_as_specs(target: str) -> None:
-    p = subprocess.run([sys.executable, "-m", "checker.cli", "check", target, "-k", "1"],
+    p = subprocess.run([sys.executable, "-m", "drvmc.checker", "check", target, "-k", "1"],
                        cwd=REPO, capture_output=True, text=True, timeout=120)
     assert p.returncode == 3
     assert "Traceback" not in p.stderr and p.stderr.startswith("drvmc: error: ")

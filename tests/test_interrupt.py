@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.driver import CheckOptions, SpecReport, check_spec
-from checker.errors import ExitCode, Interrupted
-from checker.fileio import write_text_atomic
-from checker.results import Status
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.errors import ExitCode, Interrupted
+from drvmc.checker.fileio import write_text_atomic
+from drvmc.checker.verdict.records import SpecReport
+from drvmc.checker.verdict.results import Status
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -127,7 +128,7 @@ def _run_and_signal(tmp_path: Path, sig: signal.Signals, *extra: str) -> tuple[i
     """Start `drvmc check quick slow`, wait for quick's table, then signal during slow."""
     quick, slow = _specs(tmp_path)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", str(quick), str(slow),
+    p = subprocess.Popen([sys.executable, "-m", "drvmc.checker", "check", str(quick), str(slow),
                           "-k", "500", "-e", "bmc", *extra], cwd=REPO, env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert p.stdout is not None
@@ -204,7 +205,7 @@ def test_signal_during_an_unbounded_engine_is_an_interrupt_not_a_time_out(
     # it in seconds
     slow = tmp_path / "family.drv"
     slow.write_text(component(8, True), encoding="utf-8")
-    p = subprocess.Popen([sys.executable, "-m", "checker.cli", "check", str(slow), "-e", engine,
+    p = subprocess.Popen([sys.executable, "-m", "drvmc.checker", "check", str(slow), "-e", engine,
                           "--no-traces", "--no-symmetry", "-k", "500", "-p", "use_after_release",
                           *extra], cwd=REPO,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -253,7 +254,7 @@ def _when(p: subprocess.Popen[str], ready: Callable[[int], bool], limit: float =
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "checker.cli", *args], cwd=REPO,
+    return subprocess.Popen([sys.executable, "-m", "drvmc.checker.app.cli", *args], cwd=REPO,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -272,8 +273,9 @@ def test_nothing_slow_is_imported_before_the_handlers() -> None:
     # handlers, a signal kills the process (exit -15, or a KeyboardInterrupt traceback)
     code = textwrap.dedent("""
         import signal, sys
-        import checker.cli as cli
-        slow = {"z3", "typer", "lark", "checker.driver", "checker.bmc", "translators"}
+        import drvmc.checker.app.cli as cli
+        slow = {"z3", "typer", "lark", "drvmc.checker.app.driver", "drvmc.checker.engines.bmc",
+                "drvmc.translators"}
         assert not slow & set(sys.modules), sorted(slow & set(sys.modules))
         def first(argv):
             assert signal.getsignal(signal.SIGTERM) is cli._on_signal
@@ -290,7 +292,7 @@ def test_nothing_slow_is_imported_before_the_handlers() -> None:
     from importlib.metadata import entry_points
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "drvmc"]
-    assert script.value == "checker.cli:main"
+    assert script.value == "drvmc.checker.app.cli:main"
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
@@ -335,8 +337,8 @@ def test_an_error_while_an_interrupt_is_pending_is_the_interrupt(
     # a KeyboardInterrupt raised while ctypes converts an argument comes out as ArgumentError
     import ctypes
 
-    from checker import driver
-    from checker.errors import clear_interrupt, request_interrupt
+    from drvmc.checker.app import driver
+    from drvmc.checker.errors import clear_interrupt, request_interrupt
 
     def engine(*args: object) -> list[object]:
         raise ctypes.ArgumentError("argument 1: KeyboardInterrupt")

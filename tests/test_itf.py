@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from counterexamples.itf import (
+from drvmc.checker.verdict.trace import Trace
+from drvmc.counterexamples.itf import (
     ItfError,
     dumps_itf,
     from_itf_value,
@@ -17,7 +18,6 @@ from counterexamples.itf import (
     to_itf_value,
     trace_to_itf,
 )
-from counterexamples.trace import Trace
 from tests.render_helpers import RENDER, real_traces, traces
 
 
@@ -84,7 +84,7 @@ def test_bad_input_is_a_clean_error(text: str) -> None:
 def test_cli_trace_dir_and_render(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from checker.cli import app
+    from drvmc.checker.app.cli import app
 
     spec = RENDER / "component_toy.drv"
     out = tmp_path / "traces"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.driver import CheckOptions, check_spec
-from checker.results import Status
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.verdict.results import Status
 
 HERE = Path(__file__).resolve().parent / "lib" / "pm_iommu_dsi"
 SPECS = sorted(p.name for p in HERE.glob("*.drv"))

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.driver import CheckOptions, SpecReport, check_spec
-from checker.results import Result, Status
-from counterexamples.trace import Trace
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.verdict.records import SpecReport
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.checker.verdict.trace import Trace
 
 CORE = Path(__file__).parent / "lib" / "core"
 SPECS = sorted(p.stem for p in CORE.glob("*.drv"))

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from checker import elaborate as E
-from checker import loader, parser
-from checker.driver import MAX_DEPTH, CheckOptions, check_spec
-from checker.errors import SpecError, UsageError
+from drvmc.checker.app.driver import MAX_DEPTH, CheckOptions, check_spec
+from drvmc.checker.errors import SpecError, UsageError
+from drvmc.checker.ir import elaborate as E
+from drvmc.checker.lang import loader, parser
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -135,7 +135,7 @@ actor w[i in 0..7] {
 def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     p = tmp / "slow.drv"
     p.write_text(SLOW, encoding="utf-8")
-    return subprocess.run([sys.executable, "-m", "checker.cli", "check", str(p), *args],
+    return subprocess.run([sys.executable, "-m", "drvmc.checker", "check", str(p), *args],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
 
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.extra.lark import from_lark
 from lark import Lark
 
-from checker import ast as A
-from checker import pretty
-from checker.errors import SpecError
-from checker.parser import grammar_text, parse_text
+from drvmc.checker.errors import SpecError
+from drvmc.checker.lang import ast as A
+from drvmc.checker.lang import pretty
+from drvmc.checker.lang.parser import grammar_text, parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from counterexamples.notes import leaves, notes, objects_of
-from counterexamples.text import calls_text, render_text
-from counterexamples.trace import CallRecord, Change, Loc, TraceStep
+from drvmc.checker.verdict.trace import CallRecord, Change, Loc, TraceStep
+from drvmc.counterexamples.notes import leaves, notes, objects_of
+from drvmc.counterexamples.text import calls_text, render_text
 from tests.render_helpers import RENDER, real_traces
 from tests.test_dot import _relocate
 

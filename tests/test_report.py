@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from checker.cli import app
-from counterexamples.report import header_comment
+from drvmc.checker.app.cli import app
+from drvmc.counterexamples.report import header_comment
 
 ROOT = Path(__file__).parent.parent
 FIX = Path("tests/fixtures/compare")

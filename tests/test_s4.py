@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from checker.driver import CheckOptions, SpecReport, check_spec
-from checker.results import Result, Status
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.verdict.records import SpecReport
+from drvmc.checker.verdict.results import Result, Status
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "component_master_devres.drv"
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.driver import CheckOptions, SpecReport, check_spec
-from checker.results import Result, Status
-from counterexamples.trace import Trace
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.verdict.records import SpecReport
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.checker.verdict.trace import Trace
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -174,7 +175,9 @@ def check_s3() -> None:
         assert host.index("mipi_dsi_detach") < host.index("mipi_dsi_device_unregister")
         assert "device_last_put" in host or "put_device_nested" in host
         bridge = calls(t, 3)
-        assert bridge.index("devres_release_all") < bridge.index("mipi_dsi_devm_action")
+        # the actions run from devres_release_all, newest (the detach) first
+        assert bridge.index("devres_release_all") < bridge.index("devm_mipi_dsi_detach") \
+            < bridge.index("devm_mipi_dsi_device_unregister")
     for variant in ["non_devm", "tomi_v1_non_devm"]:
         t = trace_of(name, variant, "double_detach")
         assert steps(t)[-2:] == [("dsi_host", "unbind"), ("peripheral", "unbind")], variant
@@ -202,7 +205,8 @@ def test_violations_follow_the_kernel_sequence(name: str) -> None:
 def test_cli_checks_every_scenario_and_variant() -> None:
     # the "done when": the whole folder, every variant, every result as expected
     proc = subprocess.run(
-        [sys.executable, "-m", "checker.cli", "check", str(SPECS), "--all-variants", "--no-traces"],
+        [sys.executable, "-m", "drvmc.checker", "check", str(SPECS), "--all-variants",
+         "--no-traces"],
         capture_output=True, text=True, timeout=1800, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     for name in SCENARIOS:

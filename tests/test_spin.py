@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker import ir as I
-from checker.elaborate import elaborate, variant_names
-from checker.explicit import ExplicitOptions, run_explicit
-from checker.loader import load_program
-from checker.results import Status
+from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate, variant_names
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Status
+from drvmc.translators.promela import compile_spin, export_promela, run_pan
 from tests.gen_specs import GenSpec, spec_text
-from translators.promela import compile_spin, export_promela, run_pan
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "specs").glob("*.drv"))

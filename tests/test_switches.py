@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checker.bmc import BmcOptions, run_bmc
-from checker.elaborate import elaborate
-from checker.loader import load_program
-from checker.switches import model_members
-from counterexamples.trace import Trace
+from drvmc.checker.engines.bmc import run_bmc
+from drvmc.checker.engines.switches import model_members
+from drvmc.checker.engines.unroll import BmcOptions
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.trace import Trace
+from drvmc.translators.z3_encoding import Encoding
 from tests.helpers import model_of
-from translators.z3_encoding import Encoding
 
 SPEC = Path(__file__).parent / "golden" / "render" / "switches.drv"
 
@@ -68,7 +69,7 @@ def test_traces_know_the_models_members() -> None:
 
 
 def test_queries_are_the_procedures_without_effects(tmp_path: Path) -> None:
-    from checker.switches import model_queries
+    from drvmc.checker.engines.switches import model_queries
 
     src = """
     enum Dev { hda }
@@ -92,7 +93,7 @@ def test_queries_are_the_procedures_without_effects(tmp_path: Path) -> None:
 
 
 def test_the_explicit_engine_also_draws_the_fewest_switches() -> None:
-    from checker.explicit import ExplicitOptions, run_explicit
+    from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
 
     m = elaborate(load_program(SPEC), "original")
     [r] = run_explicit(m, [m.prop("not_both_done")], ExplicitOptions(depth=10))
@@ -105,7 +106,7 @@ def test_the_explicit_engine_also_draws_the_fewest_switches() -> None:
 
 
 def test_explicit_and_bmc_agree_on_the_fewest_switches_of_every_seed_trace() -> None:
-    from checker.explicit import ExplicitOptions, run_explicit
+    from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
 
     for spec in ("mtk_iommu_v1_attach.drv", "iommu_async_probe.drv"):
         path = Path(__file__).parent.parent / "specs" / spec

@@ -1,4 +1,4 @@
-"""Symmetry reduction in the explicit engine (checker/symmetry.py).
+"""Symmetry reduction in the explicit engine (checker/engines/symmetry.py).
 
 The reduced search must give the full search's answers: the same verdict per property, the same
 counterexample length and the same number of context switches; and every trace it prints must be
@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bench.families import component, dsi, iommu_workers
-from checker import ir as I
-from checker.cli import app
-from checker.elaborate import elaborate
-from checker.explicit import ExplicitOptions, Machine, State, run_explicit
-from checker.loader import load_program
-from checker.results import Result, Status
-from checker.symmetry import find_symmetry
-from counterexamples.trace import Trace
+from drvmc.checker.app.cli import app
+from drvmc.checker.engines.explicit import ExplicitOptions, Machine, State, run_explicit
+from drvmc.checker.engines.symmetry import find_symmetry
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.checker.verdict.trace import Trace
 from tests.gen_specs import compare_engines
 
 

@@ -26,14 +26,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from typer.testing import CliRunner
 
-from checker import ir as I
-from checker.cli import app
-from checker.elaborate import elaborate, variant_names
-from checker.explicit import ExplicitOptions, run_explicit
-from checker.loader import load_program
-from checker.results import Status
-from tests.gen_specs import GenSpec, spec_text
-from translators.tla import (
+from drvmc.checker.app.cli import app
+from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.elaborate import elaborate, variant_names
+from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.results import Status
+from drvmc.translators.tla import (
     ExportError,
     export_tla,
     is_module_name,
@@ -41,6 +40,7 @@ from translators.tla import (
     run_tlc_cfg,
     tla2tools_jar,
 )
+from tests.gen_specs import GenSpec, spec_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = sorted((ROOT / "specs").glob("*.drv"))

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from checker.cli import app
-from checker.driver import CheckOptions, SpecReport, check_spec
-from checker.results import Status
+from drvmc.checker.app.cli import app
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.verdict.records import SpecReport
+from drvmc.checker.verdict.results import Status
 from tests.helpers import mask_times
 
 LARB = """

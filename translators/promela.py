@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import assert_never
 
-from checker import ir as I
-from checker.errors import EngineError, UsageError
+from drvmc.checker.errors import EngineError, UsageError
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.visit import ExprVisitor
 
 MAX_D_STEP_LINES = 1500  # SPIN refuses longer d_step sequences ("d_step sequence too long")
 
@@ -134,107 +135,109 @@ class Checks:
             self.items.append((site, bad))
 
 
-class Compiler:
+class Compiler(ExprVisitor[Tree, Checks]):
     """Expressions to Promela expression trees, over an environment of temporaries."""
 
     def __init__(self, x: Exporter, frames: list[dict[str, Tree]]) -> None:
         self.x = x
         self.frames = frames
 
-    def lookup(self, name: str) -> Tree:
-        for fr in reversed(self.frames):
-            if name in fr:
-                return fr[name]
-        raise ExportError(f"unbound temporary {name}")
-
     def ex(self, e: I.Expr, ck: Checks) -> Tree:
+        return self.visit(e, ck)
+
+    def lit(self, e: I.Lit, ck: Checks) -> Tree:
+        return self.x.lit(e.value, e.type)
+
+    def state_var(self, e: I.VarRef, ck: Checks) -> Tree:
+        return self.x.state[e.name]
+
+    def field_ref(self, e: I.FieldRef, ck: Checks) -> Tree:
+        base = self.ex(e.base, ck)
+        rt = e.base.type
+        assert isinstance(base, tuple) and isinstance(rt, I.RecordType)
+        return base[[n for n, _ in rt.fields].index(e.name)]
+
+    def index_ref(self, e: I.IndexRef, ck: Checks) -> Tree:
+        base = self.ex(e.base, ck)
+        idx = self.ex(e.index, ck)
+        assert isinstance(idx, str)
+        return self.read_index(e, base, idx, ck)
+
+    def unary(self, e: I.Unary, ck: Checks) -> Tree:
+        v = self.ex(e.operand, ck)
+        assert isinstance(v, str)
+        return neg(v) if e.op is I.UnaryOp.NOT else f"(-{v})"
+
+    def ite(self, e: I.Ite, ck: Checks) -> Tree:
+        c = self.ex(e.cond, ck)
+        assert isinstance(c, str)
+        a = self.ex_under(c, e.then, ck)
+        b = self.ex_under(neg(c), e.orelse, ck)
+        return sel(c, a, b)
+
+    def coerce(self, e: I.Coerce, ck: Checks) -> Tree:
+        v = self.ex(e.operand, ck)
+        if e.site:
+            assert isinstance(v, str)
+            st, tt = e.operand.type, e.type
+            if isinstance(tt, I.IntType):
+                ck.add(e.site, f"({v} < {tt.lo} || {v} > {tt.hi})")
+            elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
+                ck.add(e.site, f"({v} == {len(tt.members)})")
+        return v
+
+    def list_fn(self, e: I.ListFn, ck: Checks) -> Tree:
+        lst = self.ex(e.list, ck)
+        assert isinstance(lst, PList)
+        arg = self.ex(e.arg, ck) if e.arg is not None else None
+        n = lst.length
+        match e.fn:
+            case I.ListQuery.LEN:
+                return n
+            case I.ListQuery.CONTAINS:
+                assert arg is not None
+                return disj([conj([f"({n} > {k})", equal(it, arg)])
+                             for k, it in enumerate(lst.items)])
+            case I.ListQuery.INDEX_OF:
+                assert arg is not None
+                out = "-1"
+                for k in reversed(range(len(lst.items))):
+                    hit = conj([f"({n} > {k})", equal(lst.items[k], arg)])
+                    out = f"({hit} -> {k} : {out})"
+                return out
+            case I.ListQuery.LAST_INDEX_OF:
+                assert arg is not None
+                res = "-1"
+                for k in range(len(lst.items)):
+                    hit = conj([f"({n} > {k})", equal(lst.items[k], arg)])
+                    res = f"({hit} -> {k} : {res})"
+                return res
+
+    def quant(self, e: I.Quant, ck: Checks) -> Tree:
+        parts: list[str] = []
+        fr = self.frames[-1]
+        for lv in e.values:
+            fr[e.var] = self.x.lit(lv.value, lv.type)
+            b = self.ex(e.body, ck)
+            assert isinstance(b, str)
+            parts.append(b)
+        fr.pop(e.var, None)
+        return conj(parts) if e.kind is I.QuantKind.FORALL else disj(parts)
+
+    def record_lit(self, e: I.RecordLit, ck: Checks) -> Tree:
+        return tuple(self.ex(v, ck) for v in e.values)
+
+    def list_lit(self, e: I.ListLit, ck: Checks) -> Tree:
         x = self.x
-        match e:
-            case I.Lit():
-                return x.lit(e.value, e.type)
-            case I.VarRef():
-                if e.scope is I.Scope.STATE:
-                    return x.state[e.name]
-                return self.lookup(e.name)
-            case I.FieldRef():
-                base = self.ex(e.base, ck)
-                rt = e.base.type
-                assert isinstance(base, tuple) and isinstance(rt, I.RecordType)
-                return base[[n for n, _ in rt.fields].index(e.name)]
-            case I.IndexRef():
-                base = self.ex(e.base, ck)
-                idx = self.ex(e.index, ck)
-                assert isinstance(idx, str)
-                return self.read_index(e, base, idx, ck)
-            case I.Unary():
-                v = self.ex(e.operand, ck)
-                assert isinstance(v, str)
-                return neg(v) if e.op is I.UnaryOp.NOT else f"(-{v})"
-            case I.Binary():
-                return self.binary(e, ck)
-            case I.Ite():
-                c = self.ex(e.cond, ck)
-                assert isinstance(c, str)
-                a = self.ex_under(c, e.then, ck)
-                b = self.ex_under(neg(c), e.orelse, ck)
-                return sel(c, a, b)
-            case I.Coerce():
-                v = self.ex(e.operand, ck)
-                if e.site:
-                    assert isinstance(v, str)
-                    st, tt = e.operand.type, e.type
-                    if isinstance(tt, I.IntType):
-                        ck.add(e.site, f"({v} < {tt.lo} || {v} > {tt.hi})")
-                    elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
-                        ck.add(e.site, f"({v} == {len(tt.members)})")
-                return v
-            case I.ListFn():
-                lst = self.ex(e.list, ck)
-                assert isinstance(lst, PList)
-                arg = self.ex(e.arg, ck) if e.arg is not None else None
-                n = lst.length
-                match e.fn:
-                    case I.ListQuery.LEN:
-                        return n
-                    case I.ListQuery.CONTAINS:
-                        assert arg is not None
-                        return disj([conj([f"({n} > {k})", equal(it, arg)])
-                                     for k, it in enumerate(lst.items)])
-                    case I.ListQuery.INDEX_OF:
-                        assert arg is not None
-                        out = "-1"
-                        for k in reversed(range(len(lst.items))):
-                            hit = conj([f"({n} > {k})", equal(lst.items[k], arg)])
-                            out = f"({hit} -> {k} : {out})"
-                        return out
-                    case I.ListQuery.LAST_INDEX_OF:
-                        assert arg is not None
-                        res = "-1"
-                        for k in range(len(lst.items)):
-                            hit = conj([f"({n} > {k})", equal(lst.items[k], arg)])
-                            res = f"({hit} -> {k} : {res})"
-                        return res
-            case I.Quant():
-                parts: list[str] = []
-                fr = self.frames[-1]
-                for lv in e.values:
-                    fr[e.var] = x.lit(lv.value, lv.type)
-                    b = self.ex(e.body, ck)
-                    assert isinstance(b, str)
-                    parts.append(b)
-                fr.pop(e.var, None)
-                return conj(parts) if e.kind is I.QuantKind.FORALL else disj(parts)
-            case I.RecordLit():
-                return tuple(self.ex(v, ck) for v in e.values)
-            case I.ListLit():
-                assert e.type.elem is not None
-                items = [self.ex(i, ck) for i in e.items]
-                while len(items) < e.type.cap:
-                    items.append(x.default(e.type.elem))
-                return PList(str(len(e.items)), tuple(items))
-            case I.ArrayFill():
-                v = self.ex(e.value, ck)
-                return tuple(v for _ in I.index_values(e.type.index))
+        assert e.type.elem is not None
+        items = [self.ex(i, ck) for i in e.items]
+        while len(items) < e.type.cap:
+            items.append(x.default(e.type.elem))
+        return PList(str(len(e.items)), tuple(items))
+
+    def array_fill(self, e: I.ArrayFill, ck: Checks) -> Tree:
+        v = self.ex(e.value, ck)
+        return tuple(v for _ in I.index_values(e.type.index))
 
     def read_index(self, e: I.IndexRef, base: Tree, idx: str, ck: Checks) -> Tree:
         bt = e.base.type
@@ -503,7 +506,7 @@ class _Body:
         match lv:
             case I.VarRef():
                 tree = self.x.state[lv.name] if lv.scope is I.Scope.STATE else \
-                    self.comp.lookup(lv.name)
+                    self.comp.temp(lv.name)
                 self.assign(tree, value)
             case I.FieldRef():
                 base = self.ex(lv.base)
@@ -855,7 +858,15 @@ class Exporter:
         return len(labels) if label is None else labels.index(label)
 
     def all_done(self) -> str:
-        return conj([f"({self.pc(i)} == {len(ls)})" for i, ls in enumerate(self.labels)])
+        """Every actor ended, or (a pool instance) stands dormant at its first step."""
+        parts = []
+        for i, ls in enumerate(self.labels):
+            ended = f"({self.pc(i)} == {len(ls)})"
+            a = self.model.actors[i]
+            if a.dormant is not None:
+                ended = disj([ended, conj([f"({self.pc(i)} == 0)", self.prop_expr(a.dormant)])])
+            parts.append(ended)
+        return conj(parts)
 
     def prop_expr(self, e: I.Expr) -> str:
         c = Compiler(self, [{}]).ex(e, Checks())  # property checks are not run-time checks

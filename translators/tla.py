@@ -1,6 +1,7 @@
 """IR → TLA+ (a module and a TLC configuration), for a second opinion from TLC.
 
-The export gives the semantics of `checker/explicit.py` (that of `translators/z3_encoding.py`):
+The export gives the semantics of `checker/engines/explicit.py` (that of
+`translators/z3_encoding.py`):
 
 - state variables keep their structure: records are TLA+ records, arrays are functions (an enum
   index is the member's name as a string, so TLC prints `[iomap |-> TRUE]`), lists are
@@ -52,9 +53,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import assert_never
 
-from checker import ir as I
-from checker.errors import EngineError, UsageError
-from translators.z3_encoding import bit_width
+from drvmc.checker.errors import EngineError, UsageError
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.visit import ExprVisitor
+from drvmc.translators.z3_encoding import bit_width
 
 # TLA+ keywords, the operators of the standard modules the export extends, and what every
 # exported module defines itself: no name from a spec may become one of these
@@ -187,7 +189,7 @@ def _comment(text: str) -> str:
 Checks = list[tuple[str, int]]  # (condition under which the check fails, site), in order
 
 
-class _Code:
+class _Code(ExprVisitor[str, Checks]):
     """Expressions to TLA+ text. In `prop` mode (properties, initial values) nothing is checked,
     as in the engines; otherwise the built-in checks are collected in evaluation order."""
 
@@ -201,89 +203,94 @@ class _Code:
     def bind(self, expr: str) -> str:
         return expr
 
-    def lookup(self, name: str) -> str:
-        for fr in reversed(self.frames):
-            if name in fr:
-                return fr[name]
-        raise ExportError(f"unbound temporary {name}")
-
     def add(self, ck: Checks, site: int | None, bad: str) -> None:
         if site and bad != "FALSE" and not self.prop:
             ck.append((bad, site))
 
     def ex(self, e: I.Expr, ck: Checks) -> str:
+        return self.visit(e, ck)
+
+    def lit(self, e: I.Lit, ck: Checks) -> str:
+        return self.x.lit(e.value, e.type)
+
+    def state_var(self, e: I.VarRef, ck: Checks) -> str:
+        return self.state[e.name]
+
+    def field_ref(self, e: I.FieldRef, ck: Checks) -> str:
         x = self.x
-        match e:
-            case I.Lit():
-                return x.lit(e.value, e.type)
-            case I.VarRef():
-                if e.scope is I.Scope.STATE:
-                    return self.state[e.name]
-                return self.lookup(e.name)
-            case I.FieldRef():
-                base = self.ex(e.base, ck)
-                rt = e.base.type
-                assert isinstance(rt, I.RecordType)
-                return f"{_p(base)}.{x.field_name(rt, e.name)}"
-            case I.IndexRef():
-                base = self.bind(self.ex(e.base, ck))
-                idx = self.bind(self.ex(e.index, ck))
-                return self.read_index(e, base, idx, ck)
-            case I.Unary():
-                v = self.ex(e.operand, ck)
-                if e.op is I.UnaryOp.NOT:
-                    return neg(v)
-                return x.helper("Wrap") + f"(-{_p(v)})"
-            case I.Binary():
-                return self.binary(e, ck)
-            case I.Ite():
-                c = self.bind(self.ex(e.cond, ck))
-                a = self.ex_under(c, e.then, ck)
-                b = self.ex_under(neg(c), e.orelse, ck)
-                if c == "TRUE":
-                    return a
-                if c == "FALSE":
-                    return b
-                return f"(IF {c} THEN {a} ELSE {b})"
-            case I.Coerce():
-                v = self.ex(e.operand, ck)
-                if e.site:
-                    st, tt = e.operand.type, e.type
-                    if isinstance(tt, I.IntType):
-                        v = self.bind(v)
-                        self.add(ck, e.site, f"({_p(v)} < {x.num(tt.lo)} \\/ "
-                                             f"{_p(v)} > {x.num(tt.hi)})")
-                    elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
-                        v = self.bind(v)
-                        self.add(ck, e.site, f"{_p(v)} = \"null\"")
-                return v
-            case I.ListFn():
-                lst = self.ex(e.list, ck)
-                arg = self.ex(e.arg, ck) if e.arg is not None else None
-                match e.fn:
-                    case I.ListQuery.LEN:
-                        return f"Len({lst})"
-                    case I.ListQuery.CONTAINS:
-                        return x.helper("Contains") + f"({lst}, {arg})"
-                    case I.ListQuery.INDEX_OF:
-                        return x.helper("IndexOf") + f"({lst}, {arg})"
-                    case I.ListQuery.LAST_INDEX_OF:
-                        return x.helper("LastIndexOf") + f"({lst}, {arg})"
-            case I.Quant():
-                return self.quant(e, ck)
-            case I.RecordLit():
-                vals = [self.ex(v, ck) for v in e.values]
-                if not vals:
-                    raise ExportError(f"record {e.type.name} has no fields")
-                return "[" + ", ".join(f"{x.field_name(e.type, n)} |-> {v}" for (n, _), v in
-                                       zip(e.type.fields, vals, strict=True)) + "]"
-            case I.ListLit():
-                return "<<" + ", ".join(self.ex(i, ck) for i in e.items) + ">>"
-            case I.ArrayFill():
-                v = self.ex(e.value, ck)
-                k = x.names.fresh("k")
-                return f"[{k} \\in {x.index_set(e.type.index)} |-> {v}]"
-        raise ExportError(f"cannot export expression {e!r}")
+        base = self.ex(e.base, ck)
+        rt = e.base.type
+        assert isinstance(rt, I.RecordType)
+        return f"{_p(base)}.{x.field_name(rt, e.name)}"
+
+    def index_ref(self, e: I.IndexRef, ck: Checks) -> str:
+        base = self.bind(self.ex(e.base, ck))
+        idx = self.bind(self.ex(e.index, ck))
+        return self.read_index(e, base, idx, ck)
+
+    def unary(self, e: I.Unary, ck: Checks) -> str:
+        x = self.x
+        v = self.ex(e.operand, ck)
+        if e.op is I.UnaryOp.NOT:
+            return neg(v)
+        return x.helper("Wrap") + f"(-{_p(v)})"
+
+    def ite(self, e: I.Ite, ck: Checks) -> str:
+        c = self.bind(self.ex(e.cond, ck))
+        a = self.ex_under(c, e.then, ck)
+        b = self.ex_under(neg(c), e.orelse, ck)
+        if c == "TRUE":
+            return a
+        if c == "FALSE":
+            return b
+        return f"(IF {c} THEN {a} ELSE {b})"
+
+    def coerce(self, e: I.Coerce, ck: Checks) -> str:
+        x = self.x
+        v = self.ex(e.operand, ck)
+        if e.site:
+            st, tt = e.operand.type, e.type
+            if isinstance(tt, I.IntType):
+                v = self.bind(v)
+                self.add(ck, e.site, f"({_p(v)} < {x.num(tt.lo)} \\/ "
+                                     f"{_p(v)} > {x.num(tt.hi)})")
+            elif isinstance(tt, I.EnumType) and isinstance(st, I.EnumType):
+                v = self.bind(v)
+                self.add(ck, e.site, f"{_p(v)} = \"null\"")
+        return v
+
+    def list_fn(self, e: I.ListFn, ck: Checks) -> str:
+        x = self.x
+        lst = self.ex(e.list, ck)
+        arg = self.ex(e.arg, ck) if e.arg is not None else None
+        match e.fn:
+            case I.ListQuery.LEN:
+                return f"Len({lst})"
+            case I.ListQuery.CONTAINS:
+                return x.helper("Contains") + f"({lst}, {arg})"
+            case I.ListQuery.INDEX_OF:
+                return x.helper("IndexOf") + f"({lst}, {arg})"
+            case I.ListQuery.LAST_INDEX_OF:
+                return x.helper("LastIndexOf") + f"({lst}, {arg})"
+            case _:
+                assert_never(e.fn)
+
+    def record_lit(self, e: I.RecordLit, ck: Checks) -> str:
+        x = self.x
+        vals = [self.ex(v, ck) for v in e.values]
+        if not vals:
+            raise ExportError(f"record {e.type.name} has no fields")
+        return "[" + ", ".join(f"{x.field_name(e.type, n)} |-> {v}" for (n, _), v in
+                               zip(e.type.fields, vals, strict=True)) + "]"
+
+    def list_lit(self, e: I.ListLit, ck: Checks) -> str:
+        return "<<" + ", ".join(self.ex(i, ck) for i in e.items) + ">>"
+
+    def array_fill(self, e: I.ArrayFill, ck: Checks) -> str:
+        x = self.x
+        v = self.ex(e.value, ck)
+        k = x.names.fresh("k")
+        return f"[{k} \\in {x.index_set(e.type.index)} |-> {v}]"
 
     def quant(self, e: I.Quant, ck: Checks) -> str:
         x = self.x
@@ -514,7 +521,7 @@ class _Step(_Code):
         containers on the way down."""
         match lv:
             case I.VarRef():
-                cur = self.state[lv.name] if lv.scope is I.Scope.STATE else self.lookup(lv.name)
+                cur = self.state[lv.name] if lv.scope is I.Scope.STATE else self.temp(lv.name)
                 return lv, cur
             case I.FieldRef():
                 root, base = self.lpath(lv.base, path)
@@ -874,7 +881,16 @@ class _Exporter:
         out.extend(init)
         out.append("")
         out.extend(step_text)
-        out.append("AllDone == " + conj([f"{pc} = DONE" for pc in self.pc_names]))
+        # every actor ended, or (a pool instance) stands dormant at its first step
+        code = _Code(self, dict(self.var_names), prop=True)
+        done = []
+        for pc, a in zip(self.pc_names, self.model.actors, strict=True):
+            ended = f"{pc} = DONE"
+            if a.dormant is not None:
+                at_first = f"{pc} = {self.label(a.steps[0].label)}"
+                ended = disj([ended, conj([at_first, _p(code.ex(a.dormant, []))])])
+            done.append(ended)
+        out.append("AllDone == " + conj(done))
         out.append("")
         out.append("\\* a run that ended (or halted) stutters: it is not a deadlock")
         out.append("Terminated == (halted \\/ AllDone) /\\ UNCHANGED vars")

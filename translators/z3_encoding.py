@@ -12,13 +12,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TypeAlias, assert_never
+from typing import Any, TypeAlias, assert_never
 
 import z3
 
-from checker import ir as I
-from checker.errors import Diagnostic, EngineError, SpecError
-from checker.footprint import step_footprints
+from drvmc.checker.errors import Diagnostic, EngineError, SpecError
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.footprint import step_footprints
 
 # ---------------------------------------------------------------------- symbolic values
 
@@ -303,36 +303,30 @@ def equal(a: SVal, b: SVal) -> z3.BoolRef:
             return _eq(a, b)
 
 
-def _and(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
+def _junction(xs: Sequence[z3.BoolRef], absorbing: int, mk: Any) -> z3.BoolRef:
+    """`and` (absorbing false) or `or` (absorbing true) of xs, with constants folded away."""
+    neutral = z3.Z3_L_TRUE if absorbing == z3.Z3_L_FALSE else z3.Z3_L_FALSE
     ys = []
     for x in xs:
         v = z3.Z3_get_bool_value(x.ctx.ctx, x.ast)
-        if v == z3.Z3_L_FALSE:
-            return _false(x.ctx)
-        if v != z3.Z3_L_TRUE:
+        if v == absorbing:
+            return _false(x.ctx) if absorbing == z3.Z3_L_FALSE else _true(x.ctx)
+        if v != neutral:
             ys.append(x)
     if not ys:
-        return z3.BoolVal(True)
+        return z3.BoolVal(neutral == z3.Z3_L_TRUE)
     if len(ys) == 1:
         return ys[0]
     ctx = ys[0].ctx
-    return z3.BoolRef(z3.Z3_mk_and(ctx.ctx, len(ys), _ast_array(ys)), ctx)
+    return z3.BoolRef(mk(ctx.ctx, len(ys), _ast_array(ys)), ctx)
+
+
+def _and(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
+    return _junction(xs, z3.Z3_L_FALSE, z3.Z3_mk_and)
 
 
 def _or(xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
-    ys = []
-    for x in xs:
-        v = z3.Z3_get_bool_value(x.ctx.ctx, x.ast)
-        if v == z3.Z3_L_TRUE:
-            return _true(x.ctx)
-        if v != z3.Z3_L_FALSE:
-            ys.append(x)
-    if not ys:
-        return z3.BoolVal(False)
-    if len(ys) == 1:
-        return ys[0]
-    ctx = ys[0].ctx
-    return z3.BoolRef(z3.Z3_mk_or(ctx.ctx, len(ys), _ast_array(ys)), ctx)
+    return _junction(xs, z3.Z3_L_TRUE, z3.Z3_mk_or)
 
 
 def _not(x: z3.BoolRef) -> z3.BoolRef:
@@ -1270,7 +1264,15 @@ class Encoding:
         return self.num(len(labels) if label is None else labels.index(label), w)
 
     def done(self, state: dict[str, SVal], actor: int) -> z3.BoolRef:
-        return state[self.pc_name(actor)] == self.pc_val(actor, None)
+        """The actor ended, or (a pool instance) stands dormant at its first step."""
+        pc = state[self.pc_name(actor)]
+        ended = pc == self.pc_val(actor, None)
+        a = self.model.actors[actor]
+        if a.dormant is None:
+            return ended
+        dormant = _Exec(self, state, "prop").eval(a.dormant)
+        assert isinstance(dormant, z3.BoolRef)
+        return _or([ended, _and([pc == self.pc_val(actor, a.steps[0].label), dormant])])
 
     def all_done(self, state: dict[str, SVal]) -> z3.BoolRef:
         return _and([self.done(state, i) for i in range(len(self.model.actors))])
@@ -1427,9 +1429,8 @@ def _flat(name: str, v: SVal) -> list[tuple[str, z3.ExprRef]]:
     return [(f"{name}#{i}", x) for i, x in enumerate(leaves(v))]
 
 
-def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
-    if not ids:
-        return False
+def const_ids(e: z3.ExprRef) -> Iterator[int]:
+    """The ids of the constants in e's DAG, each once, lazily (a shared subterm is walked once)."""
     seen: set[int] = set()
     todo = [e]
     while todo:
@@ -1437,8 +1438,11 @@ def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
         if x.get_id() in seen:
             continue
         seen.add(x.get_id())
-        if z3.is_const(x) and x.get_id() in ids:
-            return True
+        if z3.is_const(x):
+            yield x.get_id()
         todo.extend(x.children())
-    return False
+
+
+def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
+    return bool(ids) and any(i in ids for i in const_ids(e))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checker.driver import CheckOptions, check_spec
-from checker.results import Status
+from drvmc.checker.app.driver import CheckOptions, check_spec
+from drvmc.checker.verdict.results import Status
 
 SPEC = """
 spec fold "constant comparisons"

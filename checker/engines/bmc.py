@@ -1,0 +1,116 @@
+"""Bounded model checking: unroll the transition template depth by depth on one solver.
+
+Depth k asks, for each open property, whether a state reached by exactly k steps is bad. Depths
+are tried in increasing order, so the first counterexample found is a shortest one. After adding
+the k-th transition the engine also asks whether any run of k steps exists at all: when none does,
+every run has ended, the search was exhaustive and the open properties are PROVEN.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import z3
+
+from drvmc.checker.engines.switches import fewest_switches
+from drvmc.checker.engines.unroll import BmcOptions, Progress, Unroller, make_solver, why_unknown
+from drvmc.checker.errors import Interrupted
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.verdict.results import Result, Status
+from drvmc.translators.z3_encoding import Encoding
+
+
+@dataclass
+class _Known:
+    """What the search knows so far; survives a Ctrl-C so partial results can be reported."""
+
+    results: dict[str, Result]
+    safe: dict[str, int]  # the deepest depth at which each open property was checked safe
+
+    def partial(self, props: list[I.Property]) -> list[Result]:
+        out: list[Result] = []
+        for p in props:
+            if p.name in self.results:
+                out.append(self.results[p.name])
+            elif p.name in self.safe:
+                st = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
+                out.append(Result(p.name, p.kind, st, self.safe[p.name], "bmc",
+                                  reason="interrupted", interrupted=True))
+            else:
+                out.append(Result(p.name, p.kind, Status.UNKNOWN, 0, "bmc",
+                                  reason="interrupted before depth 0 was checked",
+                                  interrupted=True))
+        return out
+
+
+def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOptions,
+            progress: Progress | None = None) -> list[Result]:
+    """Ctrl-C (KeyboardInterrupt, or z3 reporting it) raises Interrupted with partial results."""
+    known = _Known({}, {})
+    try:
+        return _run_bmc(model, enc, props, opts, progress, known)
+    except KeyboardInterrupt:
+        raise Interrupted(known.partial(props)) from None
+
+
+def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOptions,
+             progress: Progress | None, known: _Known) -> list[Result]:
+    start = time.monotonic()
+    solver = make_solver(opts)
+    un = Unroller(enc, por=opts.por)
+    solver.add(un.init())
+    results = known.results
+    open_props = list(props)
+    bad = {p.name: enc.bad(p) for p in props}
+    calls = 0
+    k = 0
+    while True:
+        for p in list(open_props):
+            if z3.is_false(bad[p.name]):
+                known.safe[p.name] = k
+                continue
+            # assumption literals keep the SAT solver's learnt clauses (push/pop would not)
+            lit = z3.Bool(f"bad!{p.name}@{k}")
+            solver.add(z3.Implies(lit, un.at(bad[p.name], k)))
+            r = solver.check(lit)
+            calls += 1
+            if r == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
+                raise KeyboardInterrupt  # z3 catches SIGINT itself while it searches
+            if r == z3.unsat:
+                known.safe[p.name] = k
+            if r == z3.sat:
+                trace = fewest_switches(model, enc, un, solver, k, p, opts)
+                status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
+                results[p.name] = Result(p.name, p.kind, status, k, "bmc", trace=trace,
+                                         seconds=time.monotonic() - start)
+                open_props.remove(p)
+            elif r == z3.unknown:
+                results[p.name] = Result(p.name, p.kind, Status.UNKNOWN, k, "bmc",
+                                         reason=f"solver: {why_unknown(solver, opts)} at "
+                                                f"depth {k}",
+                                         seconds=time.monotonic() - start)
+                open_props.remove(p)
+        if progress is not None:
+            progress(model.variant, k, time.monotonic() - start, calls)
+        if not open_props or k >= opts.depth:
+            break
+        solver.add(un.step(k))
+        k += 1
+        r = solver.check()
+        calls += 1
+        if r == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
+            raise KeyboardInterrupt
+        if r == z3.unsat:
+            for p in open_props:
+                status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
+                results[p.name] = Result(p.name, p.kind, status, k - 1, "bmc",
+                                         reason=f"bmc: every run ends within {k - 1} steps",
+                                         seconds=time.monotonic() - start)
+            open_props = []
+            break
+    for p in open_props:
+        status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
+        results[p.name] = Result(p.name, p.kind, status, k, "bmc",
+                                 seconds=time.monotonic() - start)
+    return [results[p.name] for p in props]

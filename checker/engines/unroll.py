@@ -1,0 +1,252 @@
+"""Unrolling a transition system on a Z3 solver, and reading a run back out of a model.
+
+What BMC, k-induction, switch minimisation and `compare`'s replays share: the solver setup
+(`make_solver`, `why_unknown`), the per-depth copies of the state (`Unroller`) and the decoding of
+a satisfying assignment into a plain `Trace` (`decode_trace`), right where the model is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from drvmc.checker.ir import nodes as I
+from drvmc.checker.verdict.trace import (
+    CallRecord,
+    Loc,
+    Trace,
+    TraceStep,
+    Value,
+    Violation,
+    diff_states,
+    format_value,
+)
+from drvmc.translators.z3_encoding import Encoding, SArr, SList, SRec, SVal, leaves
+
+Progress = Callable[[str, int, float, int], None]
+
+
+@dataclass(frozen=True)
+class BmcOptions:
+    depth: int = 40
+    timeout_s: float | None = None  # per solver call
+    seed: int = 0
+    por: bool = True  # partial-order reduction of the unrolling
+    min_switches: bool = True  # re-choose each counterexample with the fewest actor switches
+    memory_mb: int | None = None  # per solver; past it a check answers unknown
+
+
+def make_solver(opts: BmcOptions) -> z3.Solver:
+    s = z3.SolverFor("QF_FD")
+    s.set("random_seed", opts.seed)
+    if opts.timeout_s is not None:
+        s.set("timeout", max(1, int(opts.timeout_s * 1000)))
+    if opts.memory_mb is not None:
+        # the solver's own limit: it gives up cleanly (z3's global memory_max_size instead
+        # aborts the whole process when a later allocation fails)
+        s.set("max_memory", max(1, opts.memory_mb))
+    return s
+
+
+def why_unknown(s: z3.Solver, opts: BmcOptions) -> str:
+    """z3 says "no reason given" when its memory limit stops it: say so."""
+    reason = str(s.reason_unknown())
+    if opts.memory_mb is not None:
+        st = s.statistics()
+        names = st.keys()  # a z3 Statistics object, not a dict
+        peak = st.get_key_value("max memory") if "max memory" in names else 0.0
+        if peak >= 0.95 * opts.memory_mb:
+            return f"memory limit of {opts.memory_mb} MB reached"
+    return reason
+
+
+class Unroller:
+    """Per-depth copies of the state and the transitions between them.
+
+    With `por`, consecutive transitions also keep commuting steps of different actors in actor
+    order (see Encoding.por): sound for shortest counterexamples from the initial state, not for
+    induction from arbitrary states.
+    """
+
+    def __init__(self, enc: Encoding, por: bool = False) -> None:
+        self.enc = enc
+        self.por = por
+        self.states: list[dict[str, SVal]] = [enc.state_at(0)]
+        self._subst: list[list[tuple[z3.ExprRef, z3.ExprRef]]] = []
+        # step k's substitution as z3 C arrays, built once: decoding a trace substitutes every
+        # call argument of every step, and z3.substitute re-checks the sorts of all pairs and
+        # rebuilds the arrays per call (80% of a library scenario's checking time)
+        self._arrays: dict[int, tuple[int, Any, Any]] = {}
+
+    def at(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
+        pairs = self.enc.substitution(self.states[k], None, k)
+        return z3.substitute(term, *pairs)
+
+    def init(self) -> z3.ExprRef:
+        return self.at(self.enc.init, 0)
+
+    def step(self, k: int) -> z3.ExprRef:
+        """The transition from state k to state k+1 (creates state k+1)."""
+        while len(self.states) <= k + 1:
+            self.states.append(self.enc.state_at(len(self.states)))
+        pairs = self.enc.substitution(self.states[k], self.states[k + 1], k)
+        while len(self._subst) <= k:
+            self._subst.append([])
+        self._subst[k] = pairs
+        t = z3.substitute(self.enc.trans, *pairs)
+        if self.por and k > 0:
+            w = self.enc.sel.size()
+            t = z3.And(t, self.enc.por(z3.BitVec(f"sel@{k - 1}", w), z3.BitVec(f"sel@{k}", w)))
+        return t
+
+    def step_terms(self, terms: list[z3.ExprRef], k: int) -> list[z3.ExprRef]:
+        """Several step-template terms in transition k, substituted in one walk of their DAG
+        (as the arguments of one uninterpreted application)."""
+        if not terms:
+            return []
+        batch = z3.Function("$batch", *(t.sort() for t in terms), z3.BoolSort())
+        app = self.step_term(batch(*terms), k)
+        return [app.arg(i) for i in range(len(terms))]
+
+    def step_term(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
+        """A step-template term (calls, choices) evaluated in transition k."""
+        arrays = self._arrays.get(k)
+        if arrays is None:
+            pairs = self._subst[k]  # sorts already agree: substitution() pairs like with like
+            frm = (z3.Ast * len(pairs))()
+            to = (z3.Ast * len(pairs))()
+            for i, (a, b) in enumerate(pairs):
+                frm[i] = a.as_ast()
+                to[i] = b.as_ast()
+            arrays = (len(pairs), frm, to)
+            self._arrays[k] = arrays
+        n, frm, to = arrays
+        ctx = term.ctx
+        return z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), term.as_ast(), n, frm, to), ctx)
+
+
+# ---------------------------------------------------------------------- decoding
+
+
+def decode_value(m: z3.ModelRef, v: SVal, t: I.Type) -> Value:
+    match t:
+        case I.BoolType():
+            assert isinstance(v, z3.ExprRef)
+            return z3.is_true(m.eval(v, model_completion=True))
+        case I.IntType() | I.NullType():
+            assert isinstance(v, z3.ExprRef)
+            x = m.eval(v, model_completion=True)
+            return x.as_signed_long() if z3.is_bv_value(x) else 0
+        case I.EnumType():
+            assert isinstance(v, z3.ExprRef)
+            x = m.eval(v, model_completion=True)
+            i = x.as_long() if z3.is_bv_value(x) else 0
+            return t.members[i] if 0 <= i < len(t.members) else None
+        case I.RecordType():
+            assert isinstance(v, SRec)
+            return {n: decode_value(m, fv, ft) for (n, fv), (_, ft) in zip(v.fields, t.fields,
+                                                                          strict=True)}
+        case I.ArrayType():
+            assert isinstance(v, SArr)
+            vals = [decode_value(m, x, t.elem) for x in v.items]
+            if isinstance(t.index, I.EnumType):
+                return dict(zip(t.index.members, vals, strict=True))
+            return vals
+        case I.ListType():
+            assert isinstance(v, SList) and t.elem is not None
+            n = decode_value(m, v.length, I.IntType(0, t.cap))
+            assert isinstance(n, int)
+            return [decode_value(m, x, t.elem) for x in v.items[: max(0, min(n, t.cap))]]
+
+
+def _format_arg(v: Value) -> str:
+    return format_value(v).upper() if v is None else format_value(v)
+
+
+def decode_state(model: I.Model, enc: Encoding, m: z3.ModelRef,
+                 state: dict[str, SVal]) -> dict[str, Value]:
+    return {v.name: decode_value(m, state[v.name], v.type) for v in model.vars}
+
+
+def decode_trace(model: I.Model, enc: Encoding, un: Unroller, m: z3.ModelRef, k: int,
+                 prop: I.Property) -> Trace:
+    initial = decode_state(model, enc, m, un.states[0])
+    steps: list[TraceStep] = []
+    prev = initial
+    for j in range(k):
+        sel_v = m.eval(z3.BitVec(f"sel@{j}", enc.sel.size()), model_completion=True)
+        si = sel_v.as_long() if z3.is_bv_value(sel_v) else 0
+        s = enc.steps[si]
+        actor = model.actors[s.actor]
+        step = actor.step(s.label)
+        call_recs: list[CallRecord] = []
+        # two batched substitutions per step (the conditions, then the arguments of the calls
+        # made), not one per term: each substitution walks the step's whole term DAG
+        conds = un.step_terms([c for *_, c in s.calls], j)
+        made = [c for c, cond in zip(s.calls, conds, strict=True)
+                if z3.is_true(m.eval(cond, model_completion=True))]
+        subst = iter(un.step_terms([x for c in made for a in c[2] for x in leaves(a)], j))
+        for depth, proc, args, ptypes, _ in made:
+            shown = []
+            for a, t in zip(args, ptypes, strict=True):
+                sub = _refill(a, subst)
+                shown.append(_format_arg(decode_value(m, sub, t)))
+            call_recs.append(CallRecord(depth, proc, tuple(shown)))
+        state = decode_state(model, enc, m, un.states[j + 1])
+        sp = step.span
+        steps.append(TraceStep(j + 1, actor.name, s.label, Loc(sp.file, sp.line, sp.col),
+                               tuple(call_recs), state, diff_states(prev, state)))
+        prev = state
+    return Trace(model.spec, model.variant, prop.name, prop.kind.value, initial, tuple(steps),
+                 _violation(model, enc, m, un, k, prop))
+
+
+def _refill(v: SVal, new: Iterator[z3.ExprRef]) -> SVal:
+    """v with its leaves replaced, in leaves() order, by the next terms of `new`."""
+    match v:
+        case SRec():
+            return SRec(tuple((n, _refill(x, new)) for n, x in v.fields))
+        case SArr():
+            return SArr(tuple(_refill(x, new) for x in v.items))
+        case SList():
+            length = next(new)
+            assert isinstance(length, z3.BitVecRef)
+            return SList(length, tuple(_refill(x, new) for x in v.items))
+        case _:
+            return next(new)
+
+
+def _violation(model: I.Model, enc: Encoding, m: z3.ModelRef, un: Unroller, k: int,
+               prop: I.Property) -> Violation:
+    if prop.kind is I.PropKind.ASSERT:
+        viol = un.states[k][enc.viol_name(prop.name)]
+        site_id = decode_value(m, viol, I.IntType(0, len(model.sites)))
+        for s in model.sites:
+            if s.id == site_id:
+                sp = s.span
+                return Violation(prop.name, prop.kind.value, s.message,
+                                 Loc(sp.file, sp.line, sp.col))
+    sp = prop.span
+    loc = Loc(sp.file, sp.line, sp.col) if sp.line else None
+    messages = {
+        I.PropKind.INVARIANT: f"invariant {prop.name} does not hold: {prop.description}",
+        I.PropKind.FINAL: f"at the end of the run, {prop.name} does not hold: {prop.description}",
+        I.PropKind.REACHABLE: f"target {prop.name} reached: {prop.description}",
+        I.PropKind.DEADLOCK: ", ".join(
+            f"{a.name} waits at {_pc_label(enc, m, un, k, i)}"
+            for i, a in enumerate(model.actors)
+            if _pc_label(enc, m, un, k, i) is not None
+        ),
+    }
+    return Violation(prop.name, prop.kind.value, messages.get(prop.kind, prop.description), loc)
+
+
+def _pc_label(enc: Encoding, m: z3.ModelRef, un: Unroller, k: int, actor: int) -> str | None:
+    pc = un.states[k][enc.pc_name(actor)]
+    v = decode_value(m, pc, I.IntType(0, len(enc.labels[actor])))
+    assert isinstance(v, int)
+    labels = enc.labels[actor]
+    return labels[v] if 0 <= v < len(labels) else None
