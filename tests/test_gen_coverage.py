@@ -3,8 +3,8 @@
 300 specs are drawn from tests/gen_specs.py's strategy (derandomized), elaborated (an elaboration
 error is a generator bug) and their IR walked generically, field by field. Every statement and
 expression kind (the members of the unions `Stmt`, `Expr` and `Domain` in checker/ir/nodes.py),
-every member of the operator and kind enums, every built-in check and both variable scopes must occur
-at least once. The lists are computed from the IR's own definitions, so a kind added to the IR
+every member of the operator and kind enums, every built-in check and both variable scopes must
+occur at least once. The lists are computed from the IR's own definitions, so a kind added to the IR
 fails here until the generator produces it (or it is named in `NOT_GENERATED` with the reason).
 """
 
