@@ -385,8 +385,15 @@ def check(
         "--explicit-states", help="auto: states its explicit pass may visit before the "
                                   "symbolic engines take over (0: skip the pass)")]
     = AUTO_EXPLICIT_STATES,
+    dump_after: Annotated[str | None, typer.Option(
+        "--dump-after", metavar="STAGE",
+        help="stop after a stage of the pipeline and print what it hands on: parse, load, "
+             "elaborate (the IR) or encode (Z3, SMT-LIB); see docs/ARCHITECTURE.md")] = None,
 ) -> None:
     """Check every property of each spec; print a verdict table and counterexamples."""
+    if dump_after is not None:
+        _dump(specs, dump_after, variant, all_variants, lib_path)
+        return
     run = _Run(fmt)
     old: dict[Key, Outcome] | None = None
     try:
@@ -688,8 +695,46 @@ def _summary(reports: list[SpecReport], timings: bool = True, errors: int = 0) -
     return text + f" ({secs:.1f}s{rate})"
 
 
-def parse(spec: Annotated[Path, typer.Argument(metavar="SPEC", help="spec file")]) -> None:
+def _dump(specs: list[Path], stage: str, variant: list[str] | None, all_variants: bool,
+          lib_path: list[Path] | None) -> None:
+    """`check --dump-after STAGE`: each spec's output of that stage, for the chosen variants."""
+    try:
+        from drvmc.checker.app.stages import Stage, dump
+        from drvmc.checker.ir.elaborate import BASE_VARIANT, variant_names
+        from drvmc.checker.lang.loader import load_program
+
+        try:
+            st = Stage(stage)
+        except ValueError:
+            raise UsageError(f"--dump-after: no stage '{stage}' (stages: "
+                             f"{', '.join(s.value for s in Stage)})") from None
+        for spec in specs:
+            names = [BASE_VARIANT]
+            if all_variants or variant:
+                known = variant_names(load_program(spec, tuple(lib_path or ())))
+                names = known if all_variants else list(variant or ())
+                unknown = [v for v in names if v not in known]
+                if unknown:
+                    raise UsageError(f"{spec}: no variant {', '.join(unknown)} (variants: "
+                                     f"{', '.join(known)})")
+            _echo(dump(st, spec, names, tuple(lib_path or ())), nl=False)
+    except KeyboardInterrupt:
+        _say_interrupted("drvmc: interrupted")
+        _exit(ExitCode.INTERRUPTED)
+    except DrvmcError as e:
+        _print_error(e)
+        _exit(e.exit_code)
+
+
+def parse(spec: Annotated[Path, typer.Argument(metavar="SPEC", help="spec file")],
+          ir: Annotated[bool, typer.Option(
+              "--ir", help="print the elaborated model (the IR) of every variant instead: "
+                           "state, procedures, actors with their steps, properties, checks")]
+          = False) -> None:
     """Validate a spec (syntax, names, types, every variant) and print it normalized."""
+    if ir:
+        _dump([spec], "elaborate", None, True, None)
+        return
     try:
         from drvmc.checker.ir.elaborate import elaborate, variant_names
         from drvmc.checker.lang import pretty
@@ -771,6 +816,7 @@ def export(
 class RenderFormat(StrEnum):
     svg = "svg"
     png = "png"
+    pdf = "pdf"
     dot = "dot"
     text = "text"
 
@@ -783,12 +829,12 @@ def render(
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="write here instead of stdout")] = None,
 ) -> None:
-    """Re-render a saved ITF trace as a sequence diagram (svg, png, dot) or as text."""
+    """Re-render a saved ITF trace as a sequence diagram (svg, png, pdf, dot) or as text."""
     try:
         from drvmc.counterexamples.files import RenderTo, load_trace, render_as, write_output
 
-        if output is None and to is RenderFormat.png and sys.stdout.isatty():
-            raise UsageError("PNG output needs -o FILE (or a pipe)")
+        if output is None and to in (RenderFormat.png, RenderFormat.pdf) and sys.stdout.isatty():
+            raise UsageError(f"{to.value.upper()} output needs -o FILE (or a pipe)")
         data = render_as(load_trace(trace), RenderTo(to.value))
         if output is not None:
             write_output(output, data)
