@@ -198,3 +198,20 @@ def test_without_dot_the_error_says_how_to_install_it(monkeypatch: pytest.Monkey
     monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` here
     with pytest.raises(UsageError, match="apt-get install graphviz"):
         render_svg(toy)
+
+
+def test_render_without_dot_on_the_command_line(toy: Trace, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from drvmc.counterexamples.itf import dumps_itf
+
+    saved = tmp_path / "t.itf.json"
+    saved.write_text(dumps_itf(toy), encoding="utf-8")
+    env = {**os.environ, "PATH": str(tmp_path)}  # python is run by its full path: no `dot`
+    p = subprocess.run([sys.executable, "-m", "drvmc.checker", "render", str(saved), "--to",
+                        "pdf", "-o", str(tmp_path / "t.pdf")], capture_output=True, text=True,
+                       env=env, cwd=Path(__file__).resolve().parent.parent, timeout=120,
+                       check=False)
+    assert p.returncode == 3, p.stderr
+    assert "apt-get install graphviz" in p.stderr and "Traceback" not in p.stderr
