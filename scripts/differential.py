@@ -12,6 +12,7 @@ CPU time, machine load. Exit code 1 when anything disagreed or failed.
 
     python3 scripts/differential.py [-n 1000] [--seed S] [--depth 10] [--jobs 1]
         [--engines bmc,kind,pdr,explicit] [--spin-every 1] [--tlc-every 1] [--save DIR]
+        [--pdr-timeout 10] [--pdr-hard-limit S] [--pdr-budget 120]
 
 SPIN costs about a second per spec and TLC about two: `--spin-every K` / `--tlc-every K` check
 only every K-th spec (0: never).
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +62,8 @@ class Options:
     spin_every: int
     tlc_every: int
     pdr_timeout: float
+    pdr_hard_limit: float | None
+    pdr_budget: float
     pdr_depth: int
     workdir: str
 
@@ -99,6 +103,7 @@ def check_spec(job: tuple[int, str, Options]) -> Outcome:
         return out
     out.properties = len(model.properties)
     c = compare(model, opts.depth, opts.engines, pdr_timeout=opts.pdr_timeout,
+                pdr_hard_limit=opts.pdr_hard_limit, pdr_budget=opts.pdr_budget,
                 pdr_depth=opts.pdr_depth)
     for e, run in c.runs.items():
         out.verdicts[e] = Counter(r.status.value for r in run.results or [])
@@ -114,6 +119,12 @@ def check_spec(job: tuple[int, str, Options]) -> Outcome:
         w0, c0, k0 = time.monotonic(), time.process_time(), _children_cpu()
         sub = d / name.lower()
         sub.mkdir()
+        # TLC copies its standard modules (TLC.tla, Integers.tla, ...) into java.io.tmpdir and
+        # parses them from there: with /tmp shared, concurrent TLC runs (other workers, other
+        # users) now and then find a module missing ("Cannot find source file for module
+        # Integers"). Each run gets its own folder here.
+        saved = os.environ.get("JAVA_TOOL_OPTIONS")
+        os.environ["JAVA_TOOL_OPTIONS"] = f"-Djava.io.tmpdir={sub}"
         try:
             bad = fn(model, sub)
             out.exports[name] = "checked"
@@ -121,10 +132,25 @@ def check_spec(job: tuple[int, str, Options]) -> Outcome:
             bad, out.exports[name] = [], f"skipped: {e}"
         except Exception as e:  # an export or tool failure on a well-typed spec is a finding
             bad, out.exports[name] = [f"{name} failed: {type(e).__name__}: {e}"], "checked"
+        finally:
+            if saved is None:
+                del os.environ["JAVA_TOOL_OPTIONS"]
+            else:
+                os.environ["JAVA_TOOL_OPTIONS"] = saved
         out.export_problems[name] = bad
         out.wall[name] += time.monotonic() - w0
         out.cpu[name] += time.process_time() - c0 + _children_cpu() - k0
     return out
+
+
+@dataclass
+class _Done:
+    """A result computed in this process, shaped like a finished future."""
+
+    value: Outcome
+
+    def result(self) -> Outcome:
+        return self.value
 
 
 def draw_specs(n: int, seed_value: int) -> list[GenSpec]:
@@ -152,11 +178,13 @@ def table(outs: list[Outcome], opts: Options, seed_value: int, drawn: int, wall:
           cpu: float, loads: list[tuple[float, float, float]], started: str) -> str:
     specs = [o for o in outs if not o.error]
     props = sum(o.properties for o in specs)
+    hard = opts.pdr_hard_limit if opts.pdr_hard_limit is not None else 2 * opts.pdr_timeout + 5
     lines = [
         f"Differential run of {started}: `python3 scripts/differential.py -n {drawn} "
         f"--seed {seed_value} --depth {opts.depth}` (SPIN every {opts.spin_every or '-'}, "
-        f"TLC every {opts.tlc_every or '-'}; PDR {opts.pdr_timeout:g} s per query, its traces "
-        f"by BMC up to {opts.pdr_depth} steps; the explicit engine unbounded).",
+        f"TLC every {opts.tlc_every or '-'}; PDR {opts.pdr_timeout:g} s per query, killed after "
+        f"{hard:g} s without an answer, {opts.pdr_budget:g} s per spec, its traces by BMC up to "
+        f"{opts.pdr_depth} steps; the explicit engine unbounded).",
         f"{len(outs)} distinct specs ({len(specs)} checked, "
         f"{sum(1 for o in outs if o.error)} not elaborated), {props:,} properties; "
         f"wall {wall / 60:.1f} min, CPU {cpu / 60:.1f} min (this process and its workers and "
@@ -211,7 +239,12 @@ def main() -> int:
                     help="run SPIN on every K-th spec (0: never)")
     ap.add_argument("--tlc-every", type=int, default=1,
                     help="run TLC on every K-th spec (0: never)")
-    ap.add_argument("--pdr-timeout", type=float, default=60.0, help="seconds per Spacer query")
+    ap.add_argument("--pdr-timeout", type=float, default=10.0, help="seconds per Spacer query")
+    ap.add_argument("--pdr-hard-limit", type=float, default=None,
+                    help="kill PDR after this long without an answer (default: two time-outs "
+                         "and 5 s; Spacer overruns its time-out)")
+    ap.add_argument("--pdr-budget", type=float, default=120.0,
+                    help="seconds PDR may take per spec in all")
     ap.add_argument("--pdr-depth", type=int, default=20,
                     help="bound of the BMC run that confirms PDR's violations")
     ap.add_argument("--jobs", type=int, default=1, help="specs checked side by side")
@@ -228,7 +261,7 @@ def main() -> int:
     workdir = tempfile.mkdtemp(prefix="drvmc-diff-")
     save = args.save or Path(workdir) / "failures"
     opts = Options(args.depth, engines, args.spin_every, args.tlc_every, args.pdr_timeout,
-                   args.pdr_depth, workdir)
+                   args.pdr_hard_limit, args.pdr_budget, args.pdr_depth, workdir)
     specs = draw_specs(args.n, args.seed)
     print(f"seed {args.seed}: {len(specs)} specs drawn in {time.monotonic() - w0:.0f} s",
           file=sys.stderr, flush=True)
@@ -236,10 +269,14 @@ def main() -> int:
     outs: list[Outcome] = []
     texts = {i: t for i, t, _ in jobs}
     failed = 0
-    pool = mp.get_context("fork").Pool(args.jobs, maxtasksperchild=25) if args.jobs > 1 else None
-    it = pool.imap_unordered(check_spec, jobs) if pool else map(check_spec, jobs)
+    # not multiprocessing.Pool: its daemonic workers may not start the process PDR runs in
+    pool = (ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("fork"))
+            if args.jobs > 1 else None)
+    it = (as_completed([pool.submit(check_spec, j) for j in jobs]) if pool
+          else (_Done(check_spec(j)) for j in jobs))
     try:
-        for o in it:
+        for fut in it:
+            o = fut.result()
             outs.append(o)
             if o.error or o.problems or any(o.export_problems.values()):
                 failed += 1
@@ -257,8 +294,7 @@ def main() -> int:
                       file=sys.stderr, flush=True)
     finally:
         if pool is not None:
-            pool.close()
-            pool.join()
+            pool.shutdown(cancel_futures=True)
     cpu = time.process_time() - c0 + _children_cpu()
     outs.sort(key=lambda o: o.index)
     print(table(outs, opts, args.seed, len(specs), time.monotonic() - w0, cpu, loads, started))
