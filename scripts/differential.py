@@ -15,7 +15,10 @@ CPU time, machine load. Exit code 1 when anything disagreed or failed.
         [--pdr-timeout 10] [--pdr-hard-limit S] [--pdr-budget 120]
 
 SPIN costs about a second per spec and TLC about two: `--spin-every K` / `--tlc-every K` check
-only every K-th spec (0: never).
+only every K-th spec (0: never). PDR costs the most: Spacer overruns its per-query time-out by
+minutes on some specs, so it runs in a child process killed after `--pdr-hard-limit` seconds
+without an answer, within `--pdr-budget` seconds per spec (tests/gen_specs.py `run_engine`);
+what it leaves open is UNKNOWN.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import datetime
 import multiprocessing as mp
 import os
 import platform
+import re
 import resource
 import sys
 import tempfile
@@ -215,6 +219,14 @@ def table(outs: list[Outcome], opts: Options, seed_value: int, drawn: int, wall:
         lines.append(f"| {x} | {len(checked)} | {len(ran) - len(checked)} | "
                      f"{sum(o.properties for o in checked):,} | {bad} | "
                      f"{_num(sum(o.wall[x] for o in ran))} | {_num(sum(o.cpu[x] for o in ran))} |")
+    why: Counter[str] = Counter()
+    for o in specs:
+        for u in o.unknown:  # "engine property: reason"
+            eng, rest = u.split(" ", 1)
+            why[f"{eng} ({re.sub(r'[0-9.]+', 'N', rest.split(': ', 1)[-1])})"] += 1
+    if why:
+        lines += ["", "UNKNOWN, by engine and reason: " + "; ".join(
+            f"{n} from {w}" for w, n in why.most_common()) + "."]
     engine_bad = sum(1 for o in specs if o.problems)
     export_bad = sum(1 for o in specs if any(o.export_problems.values()))
     unknown = sum(len(o.unknown) for o in specs)

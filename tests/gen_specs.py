@@ -142,12 +142,14 @@ def _int_atom(env: Env) -> S[str]:
 
 @cache
 def int_expr(env: Env = GLOBAL) -> S[str]:
-    """An integer expression; compound ones may leave 0..2 (an overflow when stored)."""
+    """An integer expression; compound ones may leave 0..2 (an overflow when stored). One side
+    of `+ - *` is never a literal: a constant outside the target's range is a spec error."""
     a = _int_atom(env)
+    var = a.filter(lambda x: x not in LITS)
     return st.one_of(
         a, a,
         _f("{a} {op} {b}", a=a.map(_paren), op=st.sampled_from(("+", "-", "*")),
-           b=a.map(_paren)),
+           b=var.map(_paren)),
         _f("-{a}", a=st.sampled_from(("w", "c0", "c1"))),
         _f("min(2, {a})", a=a), _f("max({a}, {b})", a=a, b=a),
         _f("{a} / 2", a=a.map(_paren)), _f("{a} % 2", a=a.map(_paren)),
