@@ -9,7 +9,9 @@ work is done.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -75,7 +77,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename: readers never see half a file."""
     check_output_path(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=_parent(path))
+        fd, tmp = _create_beside(path)
     except OSError as e:
         raise UsageError(f"{path}: cannot write there: creating a file in {_parent(path)} "
                          f"failed ({e.strerror})") from None
@@ -89,6 +91,19 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         if isinstance(e, OSError):
             raise UsageError(f"{path}: cannot write ({e.strerror})") from None
         raise
+
+
+def _create_beside(path: Path) -> tuple[int, str]:
+    """A new, empty temporary file beside `path`, created with mode 0666 less the umask (what
+    `open(path, "w")` would give), not `mkstemp`'s 0600: a report or trace is for sharing."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(_parent(path), f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(_parent(path)))
 
 
 def write_text_atomic(path: Path, text: str) -> None:

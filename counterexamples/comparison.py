@@ -5,32 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from drvmc.checker.verdict.records import Change, Comparison, FixComparison, PropChange
-from drvmc.checker.verdict.results import Result, Status
+from drvmc.checker.verdict.records import Change, Comparison, FixComparison, PropChange, Row
+from drvmc.checker.verdict.results import Result, Status, short_text
 
 
 def status_text(status: Status, depth: int) -> str:
-    """A short verdict: VIOLATED 3, SAFE≤40, PROVEN, REACHED 2, NOT REACHED≤40, UNKNOWN."""
-    match status:
-        case Status.VIOLATED:
-            return f"VIOLATED {depth}"
-        case Status.SAFE:
-            return f"SAFE≤{depth}"
-        case Status.PROVEN:
-            return "PROVEN"
-        case Status.REACHABLE:
-            return f"REACHED {depth}"
-        case Status.NOT_REACHED:
-            return f"NOT REACHED≤{depth}"
-        case Status.UNREACHABLE:
-            return "UNREACHABLE"
-        case Status.UNKNOWN:
-            return "UNKNOWN"
+    """A short verdict: VIOLATED 3, SAFE≤40, PROVEN, REACHED 2, NOT REACHED≤40, UNKNOWN, ...
+    (`results.short_text`, the one spelling of the verdict words)."""
+    return short_text(status, depth)
 
 
 def cell_text(result: Result | None) -> str:
     """A matrix cell (see status_text); a dash where the variant has no such property."""
     return "—" if result is None else status_text(result.status, result.depth)
+
+
+def mismatch(row: Row | None) -> bool:
+    """A result its `expect` lines do not allow; an UNKNOWN is undecided, not a mismatch."""
+    return row is not None and not row.ok and row.result.status is not Status.UNKNOWN
 
 
 def matrix(cmp: Comparison) -> list[list[str]]:
@@ -41,9 +33,15 @@ def matrix(cmp: Comparison) -> list[list[str]]:
         for v in cmp.report.variants:
             row = cmp.row(v, p)
             text = cell_text(row.result if row else None)
-            line.append(text + ("" if row is None or row.ok else " *"))
+            line.append(text + (" *" if mismatch(row) else ""))
         rows.append(line)
     return rows
+
+
+def unknowns(cmp: Comparison) -> list[str]:
+    """`variant / property: UNKNOWN (reason)` for each result the engines could not decide."""
+    return [f"{r.variant} / {r.result.prop}: {r.result.verdict_text()}" for r in cmp.report.rows
+            if r.result.status is Status.UNKNOWN]
 
 
 def table(rows: list[list[str]], indent: str = "  ") -> list[str]:
@@ -56,8 +54,9 @@ def format_comparison(cmp: Comparison) -> str:
     rep = cmp.report
     title = f"{rep.path}: {rep.spec}" + (f" — {rep.description}" if rep.description else "")
     lines = [title, *table(matrix(cmp))]
-    if any(not r.ok for r in rep.rows):
+    if any(mismatch(r) for r in rep.rows):
         lines.append("  (* not what the spec's expect lines say)")
+    lines.extend(f"  {u}" for u in unknowns(cmp))
     for fx in cmp.fixes:
         lines.append("")
         lines.append(f"fix {fx.variant}" + (f" — {fx.description}" if fx.description else ""))

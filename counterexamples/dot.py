@@ -24,10 +24,9 @@ from dataclasses import dataclass
 import graphviz
 
 from drvmc.checker.errors import UsageError
-from drvmc.checker.verdict.trace import CallRecord, Trace, TraceStep, format_value
+from drvmc.checker.verdict.trace import CallRecord, Leaf, Trace, TraceStep, format_value
 from drvmc.counterexamples.notes import (
     NULL_ARG,
-    Leaf,
     call_target,
     members_of,
     notes,

@@ -16,6 +16,7 @@ from typing import Any
 
 from drvmc.checker.errors import UsageError
 from drvmc.checker.verdict.trace import CallRecord, Change, Loc, Trace, TraceStep, Value, Violation
+from drvmc.counterexamples.json_trace import causal_from_json, causal_to_json
 
 FORMAT_URL = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 STEP, ACTOR, LABEL, CALLS, ACTION = ("drvmc::step", "drvmc::actor", "drvmc::label",
@@ -135,6 +136,7 @@ def trace_to_itf(t: Trace) -> dict[str, Any]:
                 "spec": t.spec, "variant": t.variant, "property": t.prop, "kind": t.kind,
                 "members": list(t.members),
                 "queries": list(t.queries),
+                "causal": causal_to_json(t.causal),
                 "violation": {"property": v.prop, "kind": v.kind, "message": v.message,
                               "loc": _loc(v.loc), "source": v.source},
             },
@@ -184,8 +186,9 @@ def itf_to_trace(d: Any) -> Trace:
                       str(v.get("source", ""))),
             tuple(str(m) for m in meta.get("members", [])),
             tuple(str(q) for q in meta.get("queries", [])),
+            causal_from_json(meta.get("causal")),
         )
-    except (KeyError, TypeError, AttributeError) as e:
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise ItfError(f"not an ITF trace written by drvmc (missing or bad {e})") from None
 
 

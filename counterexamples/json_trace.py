@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from drvmc.checker.verdict.trace import CallRecord, Change, Loc, Trace, TraceStep, Violation
+from drvmc.checker.verdict.trace import (
+    CallRecord,
+    CausalSlice,
+    Cause,
+    Change,
+    Loc,
+    StepSlice,
+    Trace,
+    TraceStep,
+    Violation,
+)
 
 
 def _loc(loc: Loc | None) -> dict[str, Any] | None:
@@ -42,7 +52,36 @@ def trace_to_json(t: Trace) -> dict[str, Any]:
         },
         "members": list(t.members),
         "queries": list(t.queries),
+        "causal": causal_to_json(t.causal),
     }
+
+
+def causal_to_json(c: CausalSlice | None) -> dict[str, Any] | None:
+    """The causal slice (docs/JSON.md, *causal*), or None."""
+    if c is None:
+        return None
+    return {
+        "summary": c.summary,
+        "reads": list(c.reads),
+        "failing": list(c.failing),
+        "steps": [{"index": s.index, "calls": list(s.calls), "choices": list(s.choices),
+                   "causes": [{"chain": list(x.chain), "leaves": list(x.leaves)}
+                              for x in s.causes]}
+                  for s in c.steps],
+    }
+
+
+def causal_from_json(d: Any) -> CausalSlice | None:
+    if not isinstance(d, dict):
+        return None
+    return CausalSlice(
+        tuple(str(x) for x in d["reads"]), tuple(str(x) for x in d["failing"]),
+        tuple(StepSlice(int(s["index"]),
+                        tuple(Cause(tuple(str(x) for x in c["chain"]),
+                                    tuple(str(x) for x in c["leaves"])) for c in s["causes"]),
+                        tuple(int(i) for i in s["calls"]), tuple(str(x) for x in s["choices"]))
+              for s in d["steps"]),
+        str(d.get("summary", "")))
 
 
 def trace_from_json(d: dict[str, Any]) -> Trace:
@@ -64,4 +103,5 @@ def trace_from_json(d: dict[str, Any]) -> Trace:
     return Trace(d["spec"], d["variant"], d["property"], d["kind"], d["initial"], tuple(steps),
                  Violation(v["property"], v["kind"], v["message"], loc(v["loc"]),
                            v.get("source", "")),
-                 tuple(d.get("members", ())), tuple(d.get("queries", ())))
+                 tuple(d.get("members", ())), tuple(d.get("queries", ())),
+                 causal_from_json(d.get("causal")))

@@ -6,24 +6,17 @@ values (lists, bools, handles, ints), never the names of a particular scenario.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from drvmc.checker.verdict.trace import CallRecord, Change, Trace, TraceStep, Value, format_value
+from drvmc.checker.verdict.trace import (
+    CallRecord,
+    Leaf,
+    Trace,
+    TraceStep,
+    Value,
+    format_value,
+    leaves,
+)
 
 NULL_ARG = "NULL"  # how decode_trace shows a null handle passed as an argument
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """One changed leaf of a variable: `live[iomap]`, `dev.refs`, or a whole list `devres`."""
-
-    path: str
-    keys: tuple[str, ...]  # the enum members indexing the path (`live[iomap]` → ("iomap",))
-    old: Value
-    new: Value
-
-    def __str__(self) -> str:
-        return f"{self.path}: {format_value(self.old)} → {format_value(self.new)}"
 
 
 def members_of(trace: Trace) -> frozenset[str]:
@@ -31,36 +24,6 @@ def members_of(trace: Trace) -> frozenset[str]:
     if trace.members:
         return frozenset(trace.members)
     return frozenset(a for s in trace.steps for c in s.calls for a in c.args if a != NULL_ARG)
-
-
-def leaves(ch: Change, members: frozenset[str]) -> list[Leaf]:
-    """Split a variable's change into its changed leaves; lists stay whole (their content reads
-    better than per-slot changes)."""
-    out: list[Leaf] = []
-
-    def walk(path: str, keys: tuple[str, ...], old: Value, new: Value) -> None:
-        if old == new and type(old) is type(new):
-            return
-        if isinstance(old, dict) and isinstance(new, dict) and old.keys() == new.keys():
-            for k in new:
-                sub = f"{path}[{k}]" if k in members else f"{path}.{k}"
-                walk(sub, (*keys, k) if k in members else keys, old[k], new[k])
-            return
-        if (isinstance(old, list) and isinstance(new, list) and len(old) == len(new)
-                and not _is_list_of_scalars(old, new)):
-            for i, (a, b) in enumerate(zip(old, new, strict=True)):
-                walk(f"{path}[{i}]", keys, a, b)
-            return
-        out.append(Leaf(path, keys, old, new))
-
-    walk(ch.var, (), ch.old, ch.new)
-    return out
-
-
-def _is_list_of_scalars(old: list[Value], new: list[Value]) -> bool:
-    # a list of members/ints reads best whole (`devres: [grp, iomap] → [grp]`); arrays of
-    # records are split per slot
-    return all(not isinstance(x, dict | list) for x in (*old, *new))
 
 
 def step_leaves(step: TraceStep, members: frozenset[str]) -> list[Leaf]:

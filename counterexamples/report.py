@@ -23,7 +23,7 @@ from drvmc.checker.fileio import check_output_path, write_text_atomic
 from drvmc.checker.verdict.records import Comparison, FixComparison
 from drvmc.checker.verdict.results import Result, Status
 from drvmc.checker.verdict.trace import Trace, with_sources
-from drvmc.counterexamples.comparison import cell_text, fix_lines, matrix
+from drvmc.counterexamples.comparison import cell_text, fix_lines, matrix, mismatch, unknowns
 from drvmc.counterexamples.text import render_text
 
 SvgRenderer = Callable[[Trace], str | None]
@@ -165,8 +165,12 @@ def render_markdown(cmps: list[Comparison], info: ToolInfo, images: dict[str, st
         for row in rows[1:]:
             out.append("| " + " | ".join(_md(c) for c in row) + " |")
         out.append("")
-        if any(not r.ok for r in rep.rows):
+        if any(mismatch(r) for r in rep.rows):
             out.append("\\* not what the spec's `expect` lines say.")
+            out.append("")
+        for u in unknowns(cmp):
+            out.append(f"- {_md(u)}")
+        if unknowns(cmp):
             out.append("")
         for fx in cmp.fixes:
             out.append(f"### Fix {_md(_fix_title(fx))}")
@@ -236,6 +240,7 @@ td.SAFE { background: #e6f4e6; color: #060; }
 td.REACHABLE { background: #dde8f8; color: #024; }
 td.NOT_REACHED, td.UNREACHABLE { background: #fbe9c6; color: #740; font-weight: bold; }
 td.UNKNOWN { background: #ddd; color: #444; font-style: italic; }
+td.NO_CHECK { background: #fff; color: #777; }
 td.mismatch { outline: 3px solid #c00; outline-offset: -3px; }
 blockquote { border-left: 4px solid #ccc; margin: 0.5em 0; padding: 0.2em 1em; color: #444;
              white-space: pre-wrap; }
@@ -315,15 +320,18 @@ def _html_spec(cmp: Comparison, svg: SvgRenderer) -> list[str]:
             if row is None:
                 cells.append("<td>—</td>")
                 continue
-            cls = row.result.status.value + ("" if row.ok else " mismatch")
-            mark = "" if row.ok else " *"
+            bad = mismatch(row)
+            cls = row.result.status.value + (" mismatch" if bad else "")
+            mark = " *" if bad else ""
             title = f"expected {row.expected}; {row.result.verdict_text()}"
             cells.append(f'<td class="{_h(cls)}" title="{_h(title)}">'
                          f"{_h(cell_text(row.result))}{mark}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
-    if any(not r.ok for r in rep.rows):
+    if any(mismatch(r) for r in rep.rows):
         out.append("<p class=\"meta\">* not what the spec's <code>expect</code> lines say.</p>")
+    for u in unknowns(cmp):
+        out.append(f'<p class="meta unknown">{_h(u)}</p>')
     for fx in cmp.fixes:
         out.append(f"<h3>Fix {_h(_fix_title(fx))}</h3>")
         out.append('<ul class="fix">')

@@ -26,7 +26,8 @@ here=$(pwd -P)
 installed=$(cd / && python3 -c "import os, drvmc.checker as c; print(os.path.realpath(c.__path__[0]))" \
             2>/dev/null || true)
 if [ "$installed" != "$here/checker" ] \
-   || ! python3 -c "import z3, lark, typer, pytest, hypothesis, jsonschema, wheel" >/dev/null 2>&1 \
+   || ! python3 -c "import z3, lark, typer, rich, pytest, hypothesis, jsonschema, wheel, sarif, xmlschema" \
+        >/dev/null 2>&1 \
    || ! command -v drvmc >/dev/null 2>&1; then
   echo "setup: installing drvmc (pip install -e .[dev])" >&2
   python3 -m pip install -q --disable-pip-version-check -e '.[dev]' >&2

@@ -10,6 +10,7 @@ from drvmc.checker.engines.bmc import run_bmc
 from drvmc.checker.engines.unroll import BmcOptions
 from drvmc.checker.ir.elaborate import elaborate
 from drvmc.checker.lang.loader import load_program
+from drvmc.checker.verdict.slicing import slice_trace
 from drvmc.checker.verdict.trace import (
     CallRecord,
     Loc,
@@ -30,7 +31,8 @@ def real_traces(name: str, variant: str = "original") -> dict[str, Trace]:
     program = load_program(RENDER / name)
     m = elaborate(program, variant)
     results = run_bmc(m, Encoding(m), list(m.properties), BmcOptions(depth=20))
-    return {r.prop: with_sources(r.trace, program.sources) for r in results if r.trace}
+    return {r.prop: with_sources(slice_trace(m, r.trace), program.sources)
+            for r in results if r.trace}
 
 
 IDENT = st.from_regex(r"[a-z_][a-z0-9_]{0,6}", fullmatch=True)

@@ -176,3 +176,31 @@ def test_unknown_results_are_undecided_not_fixed() -> None:
     assert _change("p", v, u).change is Change.UNDECIDED
     assert _change("p", v, s).change is Change.FIXED
     assert _change("p", s, v).change is Change.NEW_VIOLATION
+
+
+def test_replay_keeps_the_originals_choices() -> None:
+    # the original's probe takes the second branch of an `either` (deferred = true); both fixes
+    # can do the same, so neither reports `deferred = false (original: true)`
+    cmp = compare_spec(Path("tests/fixtures/replay/choice.drv"), CompareOptions())
+    fixes = {f.variant: f.replays[0] for f in cmp.fixes}
+    assert fixes["waits"].status is ReplayStatus.BLOCKED and fixes["waits"].parted_at == 2
+    assert fixes["guard"].status is ReplayStatus.AVOIDED
+    for v in ("waits", "guard"):
+        assert [d.var for d in fixes[v].differences] == [], fixes[v].summary()
+
+
+def test_replay_gives_up_pins_the_fix_cannot_keep() -> None:
+    # `never` does not defer: the pin on `deferred` is given up, the run goes on, and the
+    # difference is the fix's own
+    cmp = compare_spec(Path("tests/fixtures/replay/choice.drv"),
+                       CompareOptions(CheckOptions(variants=("never",))))
+    (rp,) = cmp.fixes[0].replays
+    assert rp.status is ReplayStatus.AVOIDED
+    assert [str(d) for d in rp.differences] == ["deferred = false (original: true)"]
+
+
+def test_compare_no_timings_is_byte_identical() -> None:
+    runs = [CliRunner().invoke(app, ["compare", str(FIX / "uaf.drv"), "--no-timings"])
+            for _ in range(2)]
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[0].stdout.rstrip().endswith(" not")  # the summary without "(1.2s ...)"

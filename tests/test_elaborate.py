@@ -119,3 +119,23 @@ def test_all_errors_of_a_phase_are_reported_together(tmp_path: Path) -> None:
     actor b { u: z = false }
     """)
     assert codes == [("E100", 2), ("E100", 3), ("E100", 5)]
+
+
+def test_choose_beyond_the_variables_type(tmp_path: Path) -> None:
+    """Found by the long differential run (seed 7001, specs 912/913): `choose c in lo..hi` into
+    a variable whose type is narrower stored the out-of-range value unchecked (the Z3 engines
+    then disagreed with the explicit one on the next step). A static range is a spec error; a
+    run-time range assigns through the usual range check (overflow)."""
+    from drvmc.checker.app.driver import CheckOptions, check_spec
+    from drvmc.checker.verdict.results import Status
+    static = tmp_path / "static.drv"
+    static.write_text("var c: 0..2 = 0\nactor a {\n  s: choose c in 1..3\n}\n")
+    with pytest.raises(SpecError) as e:
+        model_of(tmp_path, static.read_text())
+    assert e.value.diagnostics[0].code == "E110" and "3 is out of range 0..2" in str(e.value)
+    dyn = tmp_path / "dyn.drv"
+    dyn.write_text("var c: 0..2 = 0\nvar w: 1..3 = 3\nactor a {\n  s: choose c in 1..w\n}\n")
+    for engine in ("explicit", "bmc", "kind"):
+        rep = check_spec(dyn, CheckOptions(engine=engine, depth=4))
+        r = next(x.result for x in rep.rows if x.result.prop == "overflow")
+        assert r.status is Status.VIOLATED and r.depth == 1, (engine, r.verdict_text())

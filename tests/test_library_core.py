@@ -51,9 +51,11 @@ def test_release_of_open_group_by_null_goes_to_the_end(reports: dict[str, SpecRe
     assert [(s.actor, s.label) for s in t.steps] == [("a", "open"), ("a", "later"), ("a", "rel")]
     assert "devres_release_group(d0, NULL)" in _calls(t, 3)
     after = t.steps[2].state
-    # r1 was added after the group by other code: released with it; r0 (before it) stays
-    assert after["res_state"] == {"r0": "res_live", "r1": "res_released"}
-    assert after["n"] == 1
+    # r1 was added after the group by other code: it goes with the group. The WARN comes while
+    # the entries are taken off the list (remove_nodes), before any release callback: r1 is off
+    # the list (dying) and still live, r0 (before the group) untouched
+    assert after["res_state"] == {"r0": "res_live", "r1": "res_live"}
+    assert after["devres"]["d0"][2]["dying"] is True and after["devres"]["d0"][0]["dying"] is False
     assert _result(rep, "released_to_end").status is Status.PROVEN
 
 
@@ -61,13 +63,17 @@ def test_closed_group_stops_at_close_marker_and_removed_group_keeps_entries(
         reports: dict[str, SpecReport]) -> None:
     rep = reports["devres_groups_closed"]
     t = _trace(rep, "devres_warn")
-    assert [s.label for s in t.steps] == ["fill", "remove", "release", "again"]
+    assert [s.label for s in t.steps] == ["fill", "remove", "release", "release_nodes.release",
+                                          "again"]
     assert t.steps[1].state["after_remove"] is True
-    assert t.steps[2].state["after_release"] is True
-    assert t.steps[2].state["res_state"] == {"r0": "res_released", "r1": "res_live",
+    # the group's entry is taken off the list in the call's step and released in the next
+    assert t.steps[2].state["res_state"]["r0"] == "res_live"
+    assert t.steps[2].state["devres"]["d0"][1]["dying"] is True
+    assert t.steps[3].state["res_state"] == {"r0": "res_released", "r1": "res_live",
                                              "r2": "res_live"}
-    # the WARN is the release of the removed group gb, in step 4
-    assert "devres_release_group(d0, gb)" in _calls(t, 4)
+    assert t.steps[4].state["after_release"] is True
+    # the WARN is the release of the removed group gb, in step 5
+    assert "devres_release_group(d0, gb)" in _calls(t, 5)
     assert t.violation.message == "devres_release_group: group not found"
     assert _result(rep, "checked").status is Status.PROVEN
     assert _result(rep, "not_owned").status is Status.PROVEN
@@ -101,15 +107,19 @@ def test_refcount_checks(reports: dict[str, SpecReport]) -> None:
 def test_put_device_releases_at_last_put_only(reports: dict[str, SpecReport]) -> None:
     rep = reports["device_lifecycle"]
     t = _trace(rep, "use_after_release")
-    assert [s.label for s in t.steps] == ["probe1", "probe2", "unbind", "child", "unreg", "put",
-                                          "late"]
-    unreg, put = t.steps[4].state, t.steps[5].state
+    # every devres release callback is a step of its own, after the step that started it
+    assert [s.label for s in t.steps] == [
+        "probe1", "release_nodes.release", "probe2", "unbind", "release_nodes#3.release",
+        "child", "unreg", "release_nodes#5.release", "put", "late"]
+    unreg, put = t.steps[7].state, t.steps[8].state
     assert unreg["dev_state"]["child"] == "dev_deleted" and unreg["released"] == 0
     assert unreg["dev_kref"]["child"] == {"n": 1, "sat": False}
     assert put["dev_state"]["child"] == "dev_freed" and put["released"] == 1
-    assert "device_last_put(child)" in _calls(t, 6)
+    assert "device_last_put(child)" in _calls(t, 9)
     # probe failure released the probe's devres; remove() ran before the devres release
-    assert t.steps[0].state["failed_released"] is True
-    assert t.steps[2].state["remove_saw_buf"] is True
+    assert t.steps[2].state["failed_released"] is True
+    assert t.steps[3].state["remove_saw_buf"] is True
+    assert t.steps[3].state["res_state"]["buf"] == "res_live"
+    assert t.steps[4].state["res_state"]["buf"] == "res_released"
     assert t.violation.message == "use of a freed device"
     assert _result(rep, "checked").status is Status.PROVEN

@@ -14,9 +14,20 @@ M = frozenset({"hda", "gpu", "iomap", "grp"})
 
 
 def test_text_golden() -> None:
+    # `--full`: every call and every change, as drvmc has always printed them
+    ts = real_traces("component_toy.drv")
+    actual = "\n\n".join(render_text(_relocate(ts[p]), full=True) for p in sorted(ts)) + "\n"
+    path = RENDER / "component_toy.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(actual, encoding="utf-8")
+    assert actual == path.read_text(encoding="utf-8")
+
+
+def test_causal_text_golden() -> None:
+    # the default: the summary, the causal chain per step on the slice, the rest folded
     ts = real_traces("component_toy.drv")
     actual = "\n\n".join(render_text(_relocate(ts[p])) for p in sorted(ts)) + "\n"
-    path = RENDER / "component_toy.txt"
+    path = RENDER / "component_toy.causal.txt"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(actual, encoding="utf-8")
     assert actual == path.read_text(encoding="utf-8")
@@ -24,7 +35,7 @@ def test_text_golden() -> None:
 
 def test_the_kernel_log_line() -> None:
     t = real_traces("component_toy.drv")["use_after_release"]
-    line = render_text(t).splitlines()
+    line = render_text(t, full=True).splitlines()
     step3 = next(x for x in line if x.startswith("[ 3]"))
     assert step3.split()[:3] == ["[", "3]", "i915_unbind"]
     assert step3.endswith("del   component_del(gpu) → devres_release_group(hda, NULL): "

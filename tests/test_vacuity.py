@@ -105,12 +105,12 @@ def test_vacuous_table_and_exit_codes(spec: Path) -> None:
     assert mask_times(r.output).replace(str(spec), "larb.drv") == textwrap.dedent("""\
         larb.drv: larb — a runtime resume before bind
           variant         property        result                                                                       expected
-          guard           null_deref_mmu  PROVEN (k-induction at k=1) (vacuous: target port unreachable)               safe         VACUOUS
-          guard           port            UNREACHABLE (k-induction at k=6)                                             reached      MISMATCH
-          guard           deadlock        PROVEN (k-induction at k=1) (vacuous: target port unreachable)               safe         VACUOUS
-          guard_declared  null_deref_mmu  PROVEN (k-induction at k=1) (vacuous: target port unreachable, as expected)  safe         ok
+          guard           null_deref_mmu  PROVEN (k-induction at k=1) (vacuous: target port unreachable)               SAFE         VACUOUS
+          guard           port            UNREACHABLE (k-induction at k=6)                                             REACHED      MISMATCH
+          guard           deadlock        PROVEN (k-induction at k=1) (vacuous: target port unreachable)               SAFE         VACUOUS
+          guard_declared  null_deref_mmu  PROVEN (k-induction at k=1) (vacuous: target port unreachable, as expected)  SAFE         ok
           guard_declared  port            UNREACHABLE (k-induction at k=6)                                             UNREACHABLE  ok
-          guard_declared  deadlock        PROVEN (k-induction at k=1) (vacuous: target port unreachable, as expected)  safe         ok
+          guard_declared  deadlock        PROVEN (k-induction at k=1) (vacuous: target port unreachable, as expected)  SAFE         ok
 
         6 results, 3 as expected, 3 not (T s)
         """)  # noqa: E501 - the table as printed

@@ -78,6 +78,16 @@ def sel(c: str, a: Tree, b: Tree) -> Tree:
             raise ExportError("mismatched values in a conditional")
 
 
+def _leading(body: Sequence[I.Stmt]) -> tuple[I.Await | I.Assume, ...]:
+    """The awaits and assumes a block begins with."""
+    out: list[I.Await | I.Assume] = []
+    for st in body:
+        if not isinstance(st, I.Await | I.Assume):
+            break
+        out.append(st)
+    return tuple(out)
+
+
 def conj(xs: Sequence[str]) -> str:
     ys = [x for x in xs if x != "true"]
     if "false" in ys:
@@ -328,6 +338,9 @@ class _GuardWalk:
         self.nest = 0
         self.early: list[bool] = []  # per await/assume/range choice, in traversal order
         self.late_await = False
+        # `either`s met before any write whose branches begin with awaits: their branches are
+        # guarded by those awaits, and the step's guard is the disjunction
+        self.guarded: set[int] = set()
 
     def fail(self, what: str) -> ExportError:
         sp = self.step.span
@@ -375,6 +388,28 @@ class _GuardWalk:
                     self.awaits.append(self.item(f"({lo} <= {hi})", own1 + own2))
                 self.open = False
             case I.Either():
+                if self.open and len(s.branches) > 1 and any(_leading(b) for b in s.branches):
+                    alts_aw: list[str] = []
+                    alts_fire: list[str] = []
+                    for b in s.branches:
+                        aw: list[str] = []
+                        fire: list[str] = []
+                        for st in _leading(b):
+                            self.early.append(True)
+                            c, own = self.cond(st.cond)
+                            item = disj([*own, c])
+                            fire.append(item)
+                            if isinstance(st, I.Await):
+                                aw.append(item)
+                        alts_aw.append(conj(aw))
+                        alts_fire.append(conj(fire))
+                    self.awaits.append(self.item(disj(alts_aw), []))
+                    self.assumes.append(self.item(disj(alts_fire), []))
+                    self.guarded.add(id(s))
+                    self.open = False
+                    for b in s.branches:
+                        self.run(b[len(_leading(b)):])
+                    return
                 self.open = False
                 for b in s.branches:
                     self.run(b)
@@ -448,8 +483,9 @@ class _Body:
     """The Promela code of one step (the awaits are in its guard)."""
 
     def __init__(self, x: Exporter, actor: int, out_label: str, block_label: str,
-                 early: list[bool], dry: bool = False) -> None:
+                 early: list[bool], guarded: set[int], dry: bool = False) -> None:
         self.x = x
+        self.guarded = guarded
         self.dry = dry  # a dry run for the deadlock monitor: no asserts, no halting
         self.actor = actor
         self.out = out_label
@@ -566,8 +602,20 @@ class _Body:
                     return
                 self.emit("if")
                 for b in s.branches:
-                    self.emit(":: true ->")
-                    self.block(b)
+                    if id(s) in self.guarded:
+                        # the branch's leading awaits are its guard (see _GuardWalk)
+                        lead = _leading(b)
+                        conds: list[str] = []
+                        for st in lead:
+                            self.is_early()
+                            c = self.ex(st.cond)
+                            assert isinstance(c, str)
+                            conds.append(c)
+                        self.emit(f":: {conj(conds)} ->")
+                        self.block(b[len(lead):])
+                    else:
+                        self.emit(":: true ->")
+                        self.block(b)
                 self.emit("fi;")
             case I.For():
                 self.for_loop(s)
@@ -891,7 +939,7 @@ class Exporter:
         decls.append("bool halted;")
         guards: list[StepGuard] = []
         procs: list[str] = []
-        late: list[tuple[int, I.Step, StepGuard, list[bool]]] = []
+        late: list[tuple[int, I.Step, StepGuard, list[bool], set[int]]] = []
         for ai, actor in enumerate(m.actors):
             lines = [f"proctype {_ident(actor.name)}() {{", "  do"]
             for step in actor.steps:
@@ -901,9 +949,9 @@ class Exporter:
                 g = StepGuard(conj([at, *gw.awaits]), conj([at, *gw.awaits, *gw.assumes]))
                 guards.append(g)
                 if gw.late_await:
-                    late.append((ai, step, g, gw.early))
+                    late.append((ai, step, g, gw.early, gw.guarded))
                 outl, blk = self.fresh_label("out"), self.fresh_label("blocked")
-                body = _Body(self, ai, outl, blk, gw.early)
+                body = _Body(self, ai, outl, blk, gw.early, gw.guarded)
                 body.run(step.body)
                 # a deterministic step is one d_step: one transition and compact C in pan.c
                 kw = "atomic" if _nondet(step.body, m, set()) or \
@@ -960,11 +1008,11 @@ class Exporter:
         return "\n".join(out) + "\n"
 
     def deadlock_monitor(self, k: int, guards: list[StepGuard],
-                         late: list[tuple[int, I.Step, StepGuard, list[bool]]]) -> str:
+                         late: list[tuple[int, I.Step, StepGuard, list[bool], set[int]]]) -> str:
         """Deadlock when some step's await follows a write: whether such a step is enabled is
         found by a dry run of it (then every write is undone); the monitor's transition is a
         stutter unless it finds no step enabled."""
-        late_ids = {id(g) for _, _, g, _ in late}
+        late_ids = {id(g) for _, _, g, _, _ in late}
         early = disj([g.awaits for g in guards if id(g) not in late_ids])
         leaves_all = [lf for v in self.model.vars for lf in leaves(self.state[v.name])]
         leaves_all += [self.pc(i) for i in range(len(self.model.actors))]
@@ -974,9 +1022,9 @@ class Exporter:
                  f"  :: atomic {{ (which == {k} && !halted && {neg(self.all_done())}) ->",
                  f"      en = {early};"]
         lines.extend(f"      {c} = {lf};" for lf, c in snap)
-        for ai, step, g, early_flags in late:
+        for ai, step, g, early_flags, guarded in late:
             outl, blk = self.fresh_label("dry_out"), self.fresh_label("dry_blocked")
-            body = _Body(self, ai, outl, blk, early_flags, dry=True)
+            body = _Body(self, ai, outl, blk, early_flags, guarded, dry=True)
             body.ind = 4
             body.run(step.body)
             lines.append(f"      if :: (!en && {g.awaits}) ->  /* dry run of "

@@ -1284,15 +1284,10 @@ class Encoding:
         at = self.cur[self.pc_name(ai)] == self.pc_val(ai, step.label)
         ex.run(step.body)
         choice_set = {c.get_id() for c in ex.choices}
-        for a in ex.awaits:
-            if _mentions(a, choice_set):
-                # a limit of the language, found only here: report it as a spec error (exit 3)
-                raise SpecError([Diagnostic(
-                    "E126", f"an 'await' in step {step.label} depends on a nondeterministic "
-                    "choice made earlier in the same step; put the await first or in its own step",
-                    step.span)])
         enabled = _and([at, *ex.awaits])
-        fire = _and([enabled, *ex.constraints])
+        if any(_mentions(a, choice_set) for a in ex.awaits):
+            enabled = self._enabled_over_choices(step, at, ex)
+        fire = _and([at, *ex.awaits, *ex.constraints])
         updates: dict[str, z3.ExprRef] = {}
         for name, val in ex.state.items():
             old = self.cur[name]
@@ -1301,6 +1296,35 @@ class Encoding:
                     updates[key] = new
         return StepEnc(ai, step.label, fire, enabled, updates, tuple(ex.fails), tuple(ex.calls),
                        tuple(ex.choices))
+
+    def _enabled_over_choices(self, step: I.Step, at: z3.BoolRef, ex: _Exec) -> z3.BoolRef:
+        """Whether a step can fire when an await depends on a choice made earlier in it (an
+        `either` whose branches begin with awaits): some value of those choices passes every
+        await and the choices' own constraints. The choices are few and small (a branch index),
+        so the existential is expanded; anything larger is the language limit E126."""
+        by_id = {c.get_id(): c for c in ex.choices}
+        used = sorted({i for a in ex.awaits for i in const_ids(a) if i in by_id})
+        sizes = [by_id[i].size() if isinstance(by_id[i], z3.BitVecRef) else 99 for i in used]
+        # only `either` branch picks: an await on a chosen value (`choose c in ..; await c > 1`)
+        # stays E126, as in the explicit engine
+        if not all("!either" in str(by_id[i]) for i in used) or sum(sizes) > _MAX_CHOICE_BITS:
+            raise SpecError([Diagnostic(
+                "E126", f"an 'await' in step {step.label} depends on a nondeterministic "
+                "choice made earlier in the same step; put the await first or in its own step",
+                step.span)])
+        relevant = [c for c in ex.constraints
+                    if {i for i in const_ids(c) if i in by_id} <= set(used)]
+        body = _and([*ex.awaits, *relevant])
+        alts: list[z3.BoolRef] = []
+        for combo in itertools.product(*(range(1 << n) for n in sizes)):
+            subst: list[tuple[z3.ExprRef, z3.ExprRef]] = []
+            for i, n, v in zip(used, sizes, combo, strict=True):
+                c = by_id[i]
+                subst.append((c, z3.BitVecVal(v, n)))
+            alt = z3.simplify(z3.substitute(body, *subst))
+            assert isinstance(alt, z3.BoolRef)
+            alts.append(alt)
+        return _and([at, _or(alts)])
 
     def flat_cur(self) -> dict[str, z3.ExprRef]:
         return {k: v for name, val in self.cur.items() for k, v in _flat(name, val)}
@@ -1441,6 +1465,10 @@ def const_ids(e: z3.ExprRef) -> Iterator[int]:
         if z3.is_const(x):
             yield x.get_id()
         todo.extend(x.children())
+
+
+# choice bits an await may depend on (an `either` of up to 16 branches, or a few bools)
+_MAX_CHOICE_BITS = 4
 
 
 def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:

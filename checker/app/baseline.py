@@ -77,15 +77,25 @@ def outcomes_from_json(doc: Any, where: str) -> dict[Key, Outcome]:
         for spec in doc["specs"]:
             for r in spec["results"]:
                 status = Status(r["status"])
+                if status is Status.PROVEN and r.get("engine") == "static":
+                    status = Status.NO_CHECK  # how drvmc < 0.2 wrote "nothing to check"
                 depth = int(r["depth"])
                 out[_key(str(spec["spec"]), str(spec["file"]), str(r["variant"]),
                          str(r["property"]))] = Outcome(status_text(status, depth),
-                                                        str(r["expected"]),
+                                                        _expected(str(r["expected"])),
                                                         bool(r["as_expected"]))
     except (KeyError, TypeError, ValueError) as e:
         raise UsageError(f"{where}: not the JSON of `drvmc check --format json` "
                          f"({type(e).__name__}: {e})") from None
     return out
+
+
+def _expected(text: str) -> str:
+    """An `expected` of an older document in today's verdict words (`safe` → `SAFE`, `reached`
+    and `REACHABLE` → `REACHED`), so a saved baseline does not show every row as changed."""
+    word, _, rest = text.partition(" ")
+    word = {"safe": "SAFE", "reached": "REACHED", "REACHABLE": "REACHED"}.get(word, word)
+    return f"{word} {rest}" if rest else word
 
 
 def load_baseline(path: Path) -> dict[Key, Outcome]:

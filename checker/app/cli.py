@@ -19,7 +19,7 @@ import threading
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, assert_never
 
 from drvmc.checker.errors import (
     DrvmcError,
@@ -35,9 +35,12 @@ from drvmc.checker.errors import (
 if TYPE_CHECKING:
     import types
 
+    import rich.console
+    import rich.progress
     import typer
 
     from drvmc.checker.app.baseline import Key, Outcome
+    from drvmc.checker.app.driver import VariantStart
     from drvmc.checker.verdict.records import SpecReport
     from drvmc.checker.verdict.trace import Trace
 
@@ -49,6 +52,23 @@ AUTO_EXPLICIT_STATES = 100_000
 class Format(StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"  # SARIF 2.1.0, for code scanning (counterexamples/sarif.py)
+    junit = "junit"  # JUnit XML, for CI dashboards (counterexamples/junit.py)
+
+
+# formats that are one document on stdout, whatever the exit code (no progress, no tables)
+DOCUMENT_FORMATS = frozenset({Format.json, Format.sarif, Format.junit})
+
+
+class EngineChoice(StrEnum):
+    """`--engine`: the keys of `app.driver.ENGINES`, repeated so that `--help` needs no engine
+    imported (tests/test_cli_conventions.py checks that the two agree)."""
+
+    auto = "auto"
+    bmc = "bmc"
+    kind = "kind"
+    pdr = "pdr"
+    explicit = "explicit"
 
 
 # ------------------------------------------------------------------------------- printing
@@ -108,7 +128,7 @@ class _Output:
     """What went out already: `main` prints a JSON document, or says "interrupted", only if no
     command did."""
 
-    json_printed = False
+    document_printed = False  # the JSON, SARIF or JUnit document
     interrupt_said = False
 
 
@@ -118,8 +138,12 @@ def _say_interrupted(message: str) -> None:
 
 
 def _print_json(doc: dict[str, Any]) -> None:
-    _Output.json_printed = True
-    _echo(_dumps(doc))
+    _print_document(_dumps(doc))
+
+
+def _print_document(text: str) -> None:
+    _Output.document_printed = True
+    _echo(text.rstrip("\n"))
 
 
 def _dumps(doc: dict[str, Any]) -> str:
@@ -128,38 +152,98 @@ def _dumps(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2)
 
 
-class _Progress:
-    """Depth, elapsed time and solver calls on a terminal; silent otherwise."""
+def _on_terminal() -> bool:
+    """Whether a progress display may be drawn: stdout and stderr are both a terminal."""
+    return sys.stdout.isatty() and sys.stderr.isatty()
 
-    def __init__(self, enabled: bool, spec: str) -> None:
-        self.enabled = enabled
+
+class _Progress:
+    """What a check is doing, on a terminal (rich): the spec, the variant (i of n), its
+    properties, the depth reached of the bound, the time spent and the solver calls (states, for
+    the explicit search). Silent when not enabled.
+
+    The data flows one way: the engines report `(variant, depth, elapsed, calls)` through the
+    driver's `Progress` callback (`__call__`), the driver tells when a variant starts
+    (`variant`); only this class draws, on stderr, and `clear` erases it before the results are
+    printed. The auto engine's workers name themselves after the variant (`original kind`); its
+    explicit pass, like the explicit engine, counts states, not solver calls.
+    """
+
+    def __init__(self, enabled: bool, spec: str, bound: int, engine: str = "auto",
+                 console: rich.console.Console | None = None) -> None:
         self.spec = spec
+        self.bound = bound
+        self.engine = engine
         self.last = 0.0
-        self.shown = False
+        self.shown = False  # an engine's report is on the display (not only the variant)
+        self.where = ""  # variant, and i/n when the driver said
+        self.props = ""
+        self._bar: rich.progress.Progress | None = None
+        self._task: rich.progress.TaskID | None = None
+        if enabled:
+            self._start(console)
+
+    def _start(self, console: rich.console.Console | None) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.table import Column
+
+        self._bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}", markup=False,
+                       table_column=Column(no_wrap=True, overflow="ellipsis")),
+            TextColumn("{task.fields[depth]}", markup=False),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[calls]}", markup=False),
+            console=console or Console(stderr=True), transient=True,
+            redirect_stdout=False, redirect_stderr=False, refresh_per_second=4)
+        self._task = self._bar.add_task(f"{self.spec}  loading", depth="", calls="")
+        self._bar.start()
+
+    def variant(self, start: VariantStart) -> None:
+        """A variant starts (the driver's `on_variant`)."""
+        self.where = f"{start.variant} {start.index}/{start.count}"
+        names = start.properties
+        self.props = (", ".join(names) if len(names) <= 3
+                      else f"{', '.join(names[:2])} +{len(names) - 2} more")
+        self._show(self.where, "", "", force=True)
 
     def __call__(self, variant: str, depth: int, elapsed: float, calls: int) -> None:
-        if not self.enabled:
+        """The engine's report (`engines.unroll.Progress`)."""
+        name, _, worker = variant.partition(" ")
+        where = self.where if self.where.split(" ")[0] == name else name
+        if worker:
+            where += f" · {worker}"
+        states = not worker and self.engine in (EngineChoice.explicit, EngineChoice.auto)
+        # the first report of a variant is always drawn, the others at most ten times a second
+        self._show(where, f"depth {depth} of {self.bound}",
+                   f"{calls:,} {'states' if states else 'solver calls'}", force=not self.shown)
+
+    def _show(self, where: str, depth: str, calls: str, force: bool = False) -> None:
+        if self._bar is None or self._task is None:
             return
         now = time.monotonic()
-        if now - self.last < 0.2:
+        if not force and now - self.last < 0.1:
             return
         self.last = now
-        sys.stderr.write(f"\r\x1b[K{self.spec} [{variant}] depth {depth}  {elapsed:5.1f}s  "
-                         f"{calls} solver calls")
-        sys.stderr.flush()
-        self.shown = True
+        self.shown = bool(depth)
+        text = f"{self.spec} [{where}]" + (f"  {self.props}" if self.props else "")
+        self._bar.update(self._task, description=text, depth=depth, calls=calls)
+        self._bar.refresh()
 
     def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
+        if self._bar is not None:
+            self._bar.stop()  # transient: the display is erased
+            self._bar = None
 
 
 def format_table(report: SpecReport) -> str:
+    from drvmc.checker.verdict.results import Status
+
     header = ("variant", "property", "result", "expected", "")
     rows = [(r.variant, r.result.prop, r.result.verdict_text(), r.expected,
              "interrupted" if r.result.interrupted else "ok" if r.ok
+             else "unknown" if r.result.status is Status.UNKNOWN  # undecided, not a mismatch
              else "VACUOUS" if r.result.vacuous else "MISMATCH")
             for r in report.rows]
     widths = [max(len(h), *(len(x[i]) for x in rows)) if rows else len(h)
@@ -177,7 +261,7 @@ def format_table(report: SpecReport) -> str:
     return "\n".join(lines)
 
 
-def format_traces(report: SpecReport) -> str:
+def format_traces(report: SpecReport, full: bool = False) -> str:
     from drvmc.checker.verdict.results import Status
     from drvmc.counterexamples.text import render_text
 
@@ -187,7 +271,7 @@ def format_traces(report: SpecReport) -> str:
         if t is None or r.result.status is not Status.VIOLATED:
             continue
         out.append(f"--- {r.variant} / {r.result.prop}: {r.result.verdict_text()} ---")
-        out.append(render_text(_sourced(report, t)))
+        out.append(render_text(_sourced(report, t), full=full))
         out.append("")
     return "\n".join(out)
 
@@ -231,6 +315,7 @@ def report_json(report: SpecReport) -> dict[str, Any]:
             "invariant": r.result.invariant,
             "states": r.result.states,
             "vacuous": r.result.vacuous,
+            "assumes": list(r.result.assumes),
             "expected": r.expected,
             "as_expected": r.ok,
             "trace": (trace_to_json(_sourced(report, r.result.trace)) if r.result.trace
@@ -299,11 +384,24 @@ class _Run:
             doc["errors"] = self.errors
         return doc
 
+    def print_document(self, code: int, interrupted: bool = False,
+                       timings: bool = True) -> None:
+        """The one document of `--format json|sarif|junit` on stdout (nothing for text)."""
+        match self.fmt:
+            case Format.text:
+                pass
+            case Format.json:
+                _print_json(self.document(code, interrupted))
+            case Format.sarif | Format.junit:
+                _print_document(_ci_document(self.fmt, self.reports, code, self.errors,
+                                             timings))
+            case _:
+                assert_never(self.fmt)
+
     def stop(self, e: DrvmcError) -> NoReturn:
         """A problem with the command line found before any spec was checked."""
         self.error(e)
-        if self.fmt is Format.json:
-            _print_json(self.document(self.error_code))
+        self.print_document(self.error_code)
         _exit(self.error_code)
 
     def interrupted(self, partial: SpecReport | None, traces: bool) -> NoReturn:
@@ -311,8 +409,8 @@ class _Run:
         if partial is not None:
             self.reports.append(partial)
             self.specs_json.append(report_json(partial))
-        if self.fmt is Format.json:
-            _print_json(self.document(ExitCode.INTERRUPTED, interrupted=True))
+        if self.fmt in DOCUMENT_FORMATS:
+            self.print_document(ExitCode.INTERRUPTED, interrupted=True)
         elif partial is not None:
             _echo(format_table(partial))
             tr = format_traces(partial) if traces else ""
@@ -359,11 +457,13 @@ def check(
                                            help="check for deadlocks")] = True,
     traces: Annotated[bool, typer.Option("--traces/--no-traces",
                                          help="print counterexample traces")] = True,
-    engine: Annotated[str, typer.Option("--engine", "-e",
-                                        help="auto (explicit-state search of small models, "
-                                             "then k-induction and IC3 at once), bmc (bounded), "
-                                             "kind (k-induction), pdr (IC3/Spacer), explicit; "
-                                             "see docs/ENGINES.md")] = "auto",
+    engine: Annotated[EngineChoice, typer.Option("--engine", "-e",
+                                                 help="auto (explicit-state search of small "
+                                                      "models, then k-induction and IC3 at "
+                                                      "once), bmc (bounded), kind "
+                                                      "(k-induction), pdr (IC3/Spacer), "
+                                                      "explicit; see docs/ENGINES.md")]
+    = EngineChoice.auto,
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="a saved `-f json` run: list every result that changed (exit 1)")]
     = None,
@@ -385,6 +485,9 @@ def check(
         "--explicit-states", help="auto: states its explicit pass may visit before the "
                                   "symbolic engines take over (0: skip the pass)")]
     = AUTO_EXPLICIT_STATES,
+    full: Annotated[bool, typer.Option(
+        "--full", help="traces list every call and change of every step, not the causal "
+                       "slice first with the rest folded")] = False,
     dump_after: Annotated[str | None, typer.Option(
         "--dump-after", metavar="STAGE",
         help="stop after a stage of the pipeline and print what it hands on: parse, load, "
@@ -413,7 +516,8 @@ def check(
             run.stop(UsageError(f"--explicit-states must not be negative, not {explicit_states}"))
         opts = CheckOptions(depth=depth, timeout_s=timeout, variants=tuple(variant or ()),
                             all_variants=all_variants, properties=tuple(prop or ()),
-                            lib_paths=tuple(lib_path or ()), deadlock=deadlock, engine=engine,
+                            lib_paths=tuple(lib_path or ()), deadlock=deadlock,
+                            engine=engine.value,
                             memory_mb=memory, symmetry=symmetry,
                             explicit_states=explicit_states)
         old = _before_the_run(run, check_options_error(opts), baseline, save_baseline,
@@ -422,9 +526,10 @@ def check(
             if problem is not None:
                 run.error(problem, str(target))
                 continue
-            progress = _Progress(fmt is Format.text and sys.stderr.isatty(), str(target))
+            progress = _Progress(fmt is Format.text and _on_terminal(), str(target), depth,
+                                 engine)
             try:
-                rep = check_spec(target, opts, progress)
+                rep = check_spec(target, opts, progress, progress.variant)
             except (Interrupted, KeyboardInterrupt):
                 raise
             except Exception as e:  # reported per spec; the others go on
@@ -449,7 +554,7 @@ def check(
             if fmt is Format.text:
                 _echo(format_table(rep))
                 if traces:
-                    tr = format_traces(rep)
+                    tr = format_traces(rep, full)
                     if tr:
                         _echo("")
                         _echo(tr.rstrip("\n"))
@@ -518,10 +623,10 @@ def _finish(run: _Run, old: dict[Key, Outcome] | None, baseline: Path | None,
         except DrvmcError as e:
             run.error(e)
     code = max(code, run.error_code)
-    if run.fmt is Format.json:
-        _print_json(run.document(code))
+    if run.fmt in DOCUMENT_FORMATS:
+        run.print_document(code, timings=timings)
         if changed_text is not None:
-            _err(changed_text)  # stdout stays one JSON document
+            _err(changed_text)  # stdout stays one document
     else:
         if run.reports:
             _echo(_summary(run.reports, timings, len(run.errors)))
@@ -544,13 +649,17 @@ def compare(
                                                         help="extra folder for `use`")] = None,
     deadlock: Annotated[bool, typer.Option("--deadlock/--no-deadlock",
                                            help="check for deadlocks")] = True,
-    engine: Annotated[str, typer.Option("--engine", "-e", help="as for check; replays of "
-                                        "counterexamples always use BMC")] = "auto",
+    engine: Annotated[EngineChoice, typer.Option(
+        "--engine", "-e", help="as for check; replays of counterexamples always use BMC")]
+    = EngineChoice.auto,
     baseline: Annotated[Path | None, typer.Option(
         "--baseline", help="a saved `-f json` run: list every result that changed (exit 1)")]
     = None,
     save_baseline: Annotated[Path | None, typer.Option(
         "--save-baseline", help="also write this run's JSON here, for --baseline")] = None,
+    timings: Annotated[bool, typer.Option(
+        "--timings/--no-timings", help="end the text summary with the time taken (off: the "
+                                       "output is byte-identical across runs)")] = True,
 ) -> None:
     """Compare patch variants: a matrix of properties by variants; for each fix, where its runs
     part from the original's counterexamples, what it takes away and what it breaks."""
@@ -565,14 +674,15 @@ def compare(
         chosen = tuple(v.strip() for v in (variants or "").split(",") if v.strip())
         check_opts = CheckOptions(depth=depth, timeout_s=timeout, variants=chosen,
                                   lib_paths=tuple(lib_path or ()), deadlock=deadlock,
-                                  engine=engine)
+                                  engine=engine.value)
         opts = CompareOptions(check_opts)
         old = _before_the_run(run, check_options_error(check_opts), baseline, save_baseline)
         for target, problem in spec_targets(specs):
             if problem is not None:
                 run.error(problem, str(target))
                 continue
-            progress = _Progress(fmt is Format.text and sys.stderr.isatty(), str(target))
+            progress = _Progress(fmt is Format.text and _on_terminal(), str(target), depth,
+                                 engine)
             try:
                 cmp = compare_spec(target, opts, progress)
             except (Interrupted, KeyboardInterrupt):
@@ -599,7 +709,7 @@ def compare(
         run.interrupted(e.partial if isinstance(e.partial, SpecReport) else None, True)
     except KeyboardInterrupt:
         run.interrupted(None, True)
-    _exit(_finish(run, old, baseline, save_baseline))
+    _exit(_finish(run, old, baseline, save_baseline, timings))
 
 
 def report(
@@ -613,8 +723,9 @@ def report(
                                                   help="seconds per solver call")] = None,
     lib_path: Annotated[list[Path] | None, typer.Option("--lib-path",
                                                         help="extra folder for `use`")] = None,
-    engine: Annotated[str, typer.Option("--engine", "-e", help="as for check (auto or pdr "
-                                        "give proofs with their invariants)")] = "auto",
+    engine: Annotated[EngineChoice, typer.Option(
+        "--engine", "-e", help="as for check (auto or pdr give proofs with their invariants)")]
+    = EngineChoice.auto,
 ) -> None:
     """Write a report for a write-up: per spec its summary, the variant matrix, what each fix
     does, every counterexample as a sequence diagram, the proofs and the coverage witnesses."""
@@ -627,7 +738,8 @@ def report(
 
         _solvers_leave_signals_to_us()
         opts = CompareOptions(CheckOptions(depth=depth, timeout_s=timeout,
-                                           lib_paths=tuple(lib_path or ()), engine=engine))
+                                           lib_paths=tuple(lib_path or ()),
+                                           engine=engine.value))
         problem = check_options_error(opts.check)
         if problem is not None:
             raise problem
@@ -636,7 +748,7 @@ def report(
         check_output_path(output, probe=True)  # now, not after the work
         cmps = []
         for f in spec_files(specs):
-            progress = _Progress(sys.stderr.isatty(), str(f))
+            progress = _Progress(_on_terminal(), str(f), depth, engine)
             try:
                 cmps.append(compare_spec(f, opts, progress))
             finally:
@@ -670,10 +782,10 @@ def _summary(reports: list[SpecReport], timings: bool = True, errors: int = 0) -
     from drvmc.checker.verdict.results import Status
 
     rows = [r for rep in reports for r in rep.rows]
-    bad = sum(1 for r in rows if not r.ok)
     unknown = sum(1 for r in rows if r.result.status is Status.UNKNOWN)
+    bad = sum(1 for r in rows if not r.ok and r.result.status is not Status.UNKNOWN)
     secs = sum(rep.seconds for rep in reports)
-    text = f"{len(rows)} results, {len(rows) - bad} as expected, {bad} not"
+    text = f"{len(rows)} results, {len(rows) - bad - unknown} as expected, {bad} not"
     if unknown:
         text += f", {unknown} unknown"
     if errors:
@@ -862,6 +974,20 @@ def version_cmd() -> None:
     _echo(f"drvmc {_version()} (z3 {_z3_version()})")
 
 
+def _version_option(value: bool) -> None:
+    if value:
+        version_cmd()
+        _exit(ExitCode.OK)
+
+
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_version_option,
+        help="Print drvmc's version and the z3 version it uses, and exit.")] = False,
+) -> None:
+    """drvmc: a model checker for Linux driver-core lifecycle bugs."""
+
+
 # ------------------------------------------------------------------------------- the app
 
 
@@ -876,9 +1002,10 @@ def _get_app() -> typer.Typer:
 
         # the commands' annotations (strings until typer evaluates them) name `typer`
         globals()["typer"] = typer_module
-        a = typer_module.Typer(add_completion=False, no_args_is_help=True,
+        a = typer_module.Typer(add_completion=True, no_args_is_help=True,
                                help="drvmc: a model checker for Linux driver-core lifecycle "
                                     "bugs.")
+        a.callback()(_root)
         for fn in (check, compare, report, parse, export, render):
             a.command()(fn)
         a.command("version")(version_cmd)
@@ -991,22 +1118,50 @@ def _install_signal_handlers() -> None:
 # ------------------------------------------------------------------------------- main
 
 
-def _wants_json(argv: list[str]) -> bool:
-    """Whether a command line that could not be parsed asked for `check`/`compare --format
-    json` (then the usage error goes to stdout as a JSON document too)."""
+def _document_format(argv: list[str]) -> Format | None:
+    """The document format (json, sarif, junit) a command line that could not be parsed asked
+    for with `check`/`compare --format` (then the usage error goes to stdout in it too)."""
     words = [a for a in argv if not a.startswith("-")]
     if not words or words[0] not in ("check", "compare"):
-        return False
+        return None
     for i, a in enumerate(argv):
-        if a in ("--format", "-f") and i + 1 < len(argv) and argv[i + 1] == "json":
-            return True
-        if a in ("--format=json", "-fjson"):
-            return True
-    return False
+        value = None
+        if a in ("--format", "-f") and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif a.startswith("--format="):
+            value = a[len("--format="):]
+        elif a.startswith("-f") and len(a) > 2 and not a.startswith("--"):
+            value = a[2:]
+        if value is not None and value in DOCUMENT_FORMATS:
+            return Format(value)
+    return None
+
+
+def _ci_document(fmt: Format, reports: list[SpecReport], code: int,
+                 errors: list[dict[str, Any]], timings: bool = True) -> str:
+    """The SARIF log or the JUnit XML of a run (counterexamples/sarif.py, junit.py)."""
+    match fmt:
+        case Format.sarif:
+            from drvmc.counterexamples.sarif import sarif_log
+
+            return _dumps(sarif_log(reports, _version(), code, errors))
+        case Format.junit:
+            from drvmc.counterexamples.junit import junit_xml
+
+            return junit_xml(reports, _version(), errors, timings)
+        case Format.text | Format.json:
+            raise AssertionError(f"not a CI format: {fmt}")
+        case _:
+            assert_never(fmt)
 
 
 def _error_document(argv: list[str], code: int, e: BaseException | None) -> None:
-    if _Output.json_printed or not _wants_json(argv):
+    fmt = _document_format(argv)
+    if _Output.document_printed or fmt is None:
+        return
+    if fmt is not Format.json:
+        errors = error_json(e) if e is not None else []
+        _print_document(_ci_document(fmt, [], code, errors))
         return
     doc: dict[str, Any] = {"drvmc": _version(), "exit_code": int(code)}
     if code == ExitCode.INTERRUPTED:

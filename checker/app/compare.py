@@ -3,7 +3,8 @@
 For every fix (a variant other than the original) against the original:
 - each counterexample of the original is *replayed* under the fix: BMC on the fix's encoding,
   constrained so that transition j fires a step of the same actor as the original's step j
-  (labels may differ: a fix may rename or split steps). The longest feasible prefix says where
+  (labels may differ: a fix may rename or split steps), keeping the original's outcomes of
+  `either`/`choose` where the fix can (see `replay`). The longest feasible prefix says where
   the two runs part, and when the whole schedule is feasible, whether the fix's run still
   reaches the violation;
 - what the fix takes away beyond the bug: `reachable` targets the original reaches and the fix
@@ -18,6 +19,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import z3
 
@@ -37,9 +39,9 @@ from drvmc.checker.verdict.records import (
 )
 from drvmc.checker.verdict.results import Result, Status
 from drvmc.checker.verdict.trace import Change as TraceChange
-from drvmc.checker.verdict.trace import Trace
-from drvmc.counterexamples.notes import leaves, members_of
-from drvmc.translators.z3_encoding import Encoding
+from drvmc.checker.verdict.trace import Trace, TraceStep, Value, leaves
+from drvmc.counterexamples.notes import members_of
+from drvmc.translators.z3_encoding import Encoding, SArr, SList, SRec, SVal
 
 MAX_SHOWN_DIFFERENCES = 4
 
@@ -81,7 +83,8 @@ def compare_spec(path: Path, opts: CompareOptions,
                 continue
             if enc is None:
                 enc = Encoding(model)
-            replays.append(replay(trace, model, enc, BmcOptions(chk.depth, chk.timeout_s)))
+            replays.append(replay(trace, model, enc, BmcOptions(chk.depth, chk.timeout_s),
+                                  report.models[opts.original]))
         changes = tuple(_lost_elsewhere(report, opts.original, v, _change(
             p, report.result(opts.original, p), report.result(v, p))) for p in props)
         fixes.append(FixComparison(v, model.variant_description, tuple(replays), changes))
@@ -96,8 +99,8 @@ def _change(prop: str, o: Result | None, f: Result | None) -> PropChange:
     def mk(c: Change) -> PropChange:
         return PropChange(prop, c, o, f)
 
-    if o is None or f is None:
-        # the property exists on one side only: a violation there is new, anything else is moot
+    if o is None or f is None or Status.NO_CHECK in (o.status, f.status):
+        # the property is checked on one side only: a violation there is new, else it is moot
         if f is not None and f.status is Status.VIOLATED:
             return mk(Change.NEW_DEADLOCK if f.kind is I.PropKind.DEADLOCK
                       else Change.NEW_VIOLATION)
@@ -129,8 +132,15 @@ def _lost_elsewhere(report: SpecReport, original: str, variant: str,
     return c
 
 
-def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Replay:
-    """Follow `trace`'s actor schedule under `fix` as far as it goes (see the module doc)."""
+def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions,
+           original: I.Model | None = None) -> Replay:
+    """Follow `trace`'s actor schedule under `fix` as far as it goes (see the module doc).
+
+    With the `original` model at hand, the run also keeps to the original's outcomes where the
+    fix allows: after each step, every state leaf the original's step changed (of a variable
+    both models share, with the same type) is pinned to the original's value, as an assumption
+    the solver may give up. So an `either` or `choose` the fix can decide the same way is decided
+    the same way, and the differences reported are the fix's, not a different choice's."""
     schedule = [s.actor for s in trace.steps]
     n = len(schedule)
     prop = _prop(fix, trace.prop)
@@ -146,11 +156,17 @@ def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Repla
                else f"solver: {solver.reason_unknown()}")
         return _early(trace, r, why)
     model = solver.model()
+    shared = _shared_vars(fix, original)
+    pins: list[z3.BoolRef] = []  # assumptions: the original's outcomes the fix keeps so far
     for j, actor in enumerate(schedule):
         solver.add(un.step(j))
         sel = z3.BitVec(f"sel@{j}", enc.sel.size())
         solver.add(z3.Or([sel == i for i in actor_steps.get(actor, [])] or [z3.BoolVal(False)]))
-        r = solver.check()
+        for i, eq in enumerate(_pins(enc, un.states[j + 1], trace.steps[j], shared)):
+            lit = z3.Bool(f"pin@{j}#{i}")
+            solver.add(z3.Implies(lit, eq))
+            pins.append(lit)
+        r, pins = _check_keeping(solver, pins)
         if r == z3.unknown:
             return Replay(trace.prop, n, ReplayStatus.UNKNOWN, j,
                           why=f"solver: {solver.reason_unknown()}")
@@ -160,7 +176,7 @@ def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Repla
         model = solver.model()
     bad = z3.BoolVal(False) if prop is None else enc.bad(prop)
     solver.add(z3.Or([un.at(bad, k) for k in range(n + 1)]))
-    r = solver.check()
+    r, _ = _check_keeping(solver, pins)
     if r == z3.unknown:
         return Replay(trace.prop, n, ReplayStatus.UNKNOWN, n,
                       why=f"solver: {solver.reason_unknown()}")
@@ -171,6 +187,92 @@ def replay(trace: Trace, fix: I.Model, enc: Encoding, opts: BmcOptions) -> Repla
     return Replay(trace.prop, n, ReplayStatus.AVOIDED, n,
                   differences=_differences(trace, fix, enc, un, model, n),
                   fix_steps=_labels(fix, enc, model, n))
+
+
+def _check_keeping(solver: z3.Solver,
+                   pins: list[z3.BoolRef]) -> tuple[z3.CheckSatResult, list[z3.BoolRef]]:
+    """Check under as many of `pins` as the constraints allow: the pins in an unsatisfiable
+    core are given up until the check is sat, or unsat with no pin to blame (then unsat)."""
+    while True:
+        r = solver.check(*pins)
+        if r != z3.unsat or not pins:
+            return r, pins
+        core = {c.get_id() for c in solver.unsat_core()}
+        kept = [p for p in pins if p.get_id() not in core]
+        if len(kept) == len(pins):
+            return r, pins
+        pins = kept
+
+
+def _shared_vars(fix: I.Model, original: I.Model | None) -> dict[str, I.Type]:
+    """The state variables of the fix that the original has too, with the same type."""
+    if original is None:
+        return {}
+    theirs = {v.name: v.type for v in original.vars}
+    return {v.name: v.type for v in fix.vars if theirs.get(v.name) == v.type}
+
+
+def _pins(enc: Encoding, state: dict[str, SVal], step: TraceStep,
+          shared: dict[str, I.Type]) -> list[z3.BoolRef]:
+    """One equality per leaf the original's step changed: the fix's state after the step has
+    the original's value there (a leaf: a scalar, or a whole list of scalars)."""
+    out: list[z3.BoolRef] = []
+
+    def walk(sv: SVal, t: I.Type, old: Value, new: Value) -> None:
+        if old == new:
+            return
+        match t:
+            case I.RecordType() if isinstance(sv, SRec) and isinstance(new, dict):
+                for (name, fv), (_, ft) in zip(sv.fields, t.fields, strict=True):
+                    if name in new:
+                        walk(fv, ft, old.get(name) if isinstance(old, dict) else None, new[name])
+            case I.ArrayType() if isinstance(sv, SArr):
+                keys: list[Any] = (list(t.index.members) if isinstance(t.index, I.EnumType)
+                                   else list(range(len(sv.items))))
+                for k, item in zip(keys, sv.items, strict=True):
+                    o = old[k] if isinstance(old, dict | list) and _has(old, k) else None
+                    if _has(new, k):
+                        walk(item, t.elem, o, new[k])
+            case _:
+                eq = _equal_to(enc, sv, t, new)
+                if eq is not None:
+                    out.append(eq)
+
+    for ch in step.changes:
+        t = shared.get(ch.var)
+        if t is not None and ch.var in state:
+            walk(state[ch.var], t, ch.old, ch.new)
+    return out
+
+
+def _has(v: Value, k: Any) -> bool:
+    if isinstance(v, dict):
+        return k in v
+    return isinstance(v, list) and isinstance(k, int) and 0 <= k < len(v)
+
+
+def _equal_to(enc: Encoding, sv: SVal, t: I.Type, v: Value) -> z3.BoolRef | None:
+    """`sv == v` for a decoded value `v` of type `t`; None when `v` does not fit the type."""
+    match t:
+        case I.BoolType() if isinstance(v, bool) and isinstance(sv, z3.BoolRef):
+            return sv == z3.BoolVal(v, ctx=sv.ctx)
+        case I.IntType() | I.NullType() if isinstance(v, int) and not isinstance(v, bool):
+            lit = enc.lit(v, t)
+            return sv == lit if isinstance(sv, z3.BitVecRef) else None
+        case I.EnumType() if v is None or (isinstance(v, str) and v in t.members):
+            lit = enc.lit(None if v is None else t.members.index(v), t)
+            return sv == lit if isinstance(sv, z3.BitVecRef) else None
+        case I.RecordType() if isinstance(sv, SRec) and isinstance(v, dict):
+            eqs = [_equal_to(enc, fv, ft, v.get(n)) for (n, fv), (_, ft)
+                   in zip(sv.fields, t.fields, strict=True)]
+            return z3.And(*eqs) if all(e is not None for e in eqs) and eqs else None
+        case I.ListType() if (isinstance(sv, SList) and isinstance(v, list) and t.elem is not None
+                              and len(v) <= len(sv.items)):
+            eqs = [sv.length == enc.len_val(len(v), t)]
+            eqs += [_equal_to(enc, x, t.elem, y) for x, y in zip(sv.items, v, strict=False)]
+            return z3.And(*eqs) if all(e is not None for e in eqs) else None
+        case _:
+            return None
 
 
 def _early(trace: Trace, r: z3.CheckSatResult, why: str) -> Replay:

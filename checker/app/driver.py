@@ -7,20 +7,28 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from drvmc.checker.engines.bmc import run_bmc
 from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
 from drvmc.checker.engines.portfolio import AUTO_EXPLICIT_STATES
 from drvmc.checker.engines.unroll import BmcOptions, Progress
-from drvmc.checker.engines.vacuity import flag_vacuous
+from drvmc.checker.engines.vacuity import flag_assumptions, flag_vacuous
 from drvmc.checker.errors import Interrupted, UsageError, interrupt_requested
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.ir.elaborate import BASE_VARIANT, elaborate, variant_names
 from drvmc.checker.lang.loader import load_program
 from drvmc.checker.verdict.records import Row, SpecReport
-from drvmc.checker.verdict.results import Result, Status, expect_text, expectation_for, matches
+from drvmc.checker.verdict.results import (
+    Result,
+    Status,
+    expect_text,
+    expectation_for,
+    matches,
+    status_word,
+)
+from drvmc.checker.verdict.slicing import slice_trace
 from drvmc.translators.z3_encoding import Encoding
 
 MAX_DEPTH = 1000
@@ -48,6 +56,17 @@ class CheckOptions:
 EncodingFactory = Callable[[], Encoding]
 Engine = Callable[[I.Model, EncodingFactory, list[I.Property], CheckOptions, Progress | None],
                   list[Result]]
+
+
+@dataclass(frozen=True)
+class VariantStart:
+    """Told (through `check_spec`'s `on_variant`) as the engine starts on a variant: with the
+    engine's `Progress` callback, all a progress display needs. Only the CLI draws it."""
+
+    index: int  # 1-based, of `count` variants to check in this spec
+    count: int
+    variant: str
+    properties: tuple[str, ...]  # the properties checked in it
 
 
 def _bmc_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], opts: CheckOptions,
@@ -148,7 +167,8 @@ def check_options_error(opts: CheckOptions) -> UsageError | None:
     return None
 
 
-def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None) -> SpecReport:
+def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None,
+               on_variant: Callable[[VariantStart], None] | None = None) -> SpecReport:
     problem = check_options_error(opts)
     if problem is not None:
         raise problem
@@ -178,10 +198,12 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
             raise UsageError(f"{path}: no property '{want}' (properties: {', '.join(all_props)})")
     engine = ENGINES[opts.engine]
     interrupted = False
-    for v, m in models.items():
+    for i, (v, m) in enumerate(models.items(), start=1):
         props = [p for p in m.properties
                  if (not opts.properties or p.name in opts.properties)
                  and (opts.deadlock or p.kind is not I.PropKind.DEADLOCK)]
+        if on_variant is not None:
+            on_variant(VariantStart(i, len(models), v, tuple(p.name for p in props)))
         try:
             raw = engine(m, functools.partial(Encoding, m), props, opts, progress)
         except (KeyboardInterrupt, Exception) as e:
@@ -196,6 +218,9 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
                 Result(p.name, p.kind, Status.UNKNOWN, 0, opts.engine, interrupted=True,
                        reason="interrupted before it was checked") for p in props]
         flagged, vacuity_declared = flag_vacuous(m, raw)
+        flagged = [replace(r, trace=slice_trace(m, r.trace)) if r.trace is not None else r
+                   for r in flagged]
+        flagged = flag_assumptions(m, flagged)
         results = {r.prop: r for r in flagged}
         for name in all_props:
             if opts.properties and name not in opts.properties:
@@ -210,11 +235,11 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None)
                             if any(p.name == name for p in mm.properties))
                 if kind is I.PropKind.DEADLOCK and not opts.deadlock:
                     continue
-                r = Result(name, kind, Status.PROVEN, 0, "static",
-                           reason="no check of this kind in this variant")
+                r = Result(name, kind, Status.NO_CHECK, 0, "static",
+                           reason="not in this variant")
             exp = expectation_for(m, name) if any(p.name == name for p in m.properties) else None
             report.rows.append(Row(v, r, expect_text(m, name) if exp or any(
-                p.name == name for p in m.properties) else "safe",
+                p.name == name for p in m.properties) else status_word(Status.NO_CHECK),
                 matches(r, exp) and (not r.vacuous or vacuity_declared)))
         if interrupted:
             report.seconds = time.monotonic() - start

@@ -48,3 +48,14 @@ def flag_vacuous(model: I.Model, results: list[Result]) -> tuple[list[Result], b
     out = [replace(r, vacuous=text) if r.kind is not I.PropKind.REACHABLE and r.status in PROOFS
            else r for r in results]
     return out, ok
+
+
+def flag_assumptions(model: I.Model, results: list[Result]) -> list[Result]:
+    """Proofs and bounds marked with the declared simplifications the model relies on. A
+    simplification keeps a subset of the kernel's runs (docs/LIBRARY.md), so a violation or a
+    reached target found under it is real; only the absence of one depends on it."""
+    if not model.assumptions:
+        return results
+    names = tuple(a.name for a in model.assumptions)
+    return [replace(r, assumes=names) if r.status in PROOFS or r.status in (
+        Status.NOT_REACHED, Status.UNREACHABLE) else r for r in results]

@@ -62,6 +62,7 @@ class _Ctx:
     call_prefix: str = ""
     loop: _Loop | None = None  # the innermost loop `break`/`continue` leave or repeat
     recursion: int = 0  # which copy of a recursive procedure is being elaborated
+    dead: bool = False  # inside the branch of an `if` whose condition is the constant false
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class Elaborator:
         self.procs: dict[str, _ProcInfo] = {}
         self.actor_decls: dict[str, A.ActorDecl] = {}
         self.prop_decls: dict[str, A.PropertyDecl] = {}
+        self.simplifications: dict[str, A.SimplificationDecl] = {}
+        # `simplified` statements elaborated outside dead branches, by where they lie: an actor
+        # (its own code or a procedure inlined into it) or an atomic procedure (copy name)
+        self.simplified_in: dict[str, set[str]] = {}
         self.state_props: dict[str, A.StateProp] = {}
         self.variants: dict[str, A.VariantDecl] = {}
         self.expect_decls: list[A.ExpectDecl] = []
@@ -129,7 +134,14 @@ class Elaborator:
                     case A.Use():
                         pass
                     case A.ConstDecl():
-                        if define(d.name, d.span, "constant"):
+                        prev = self.const_decls.get(d.name)
+                        main = self.program.main.path
+                        if prev is not None and (prev.span.file == main) != (d.span.file == main):
+                            # a library constant is a default the spec file may set
+                            if d.span.file == main:
+                                self.const_decls[d.name] = d
+                                seen[d.name] = d.span
+                        elif define(d.name, d.span, "constant"):
                             self.const_decls[d.name] = d
                     case A.EnumDecl():
                         if define(d.name, d.span, "enum"):
@@ -151,6 +163,9 @@ class Elaborator:
                     case A.ActorDecl():
                         if define(d.name, d.span, "actor"):
                             self.actor_decls[d.name] = d
+                    case A.SimplificationDecl():
+                        if define(d.name, d.span, "simplification"):
+                            self.simplifications[d.name] = d
                     case A.PropertyDecl():
                         if define(d.name, d.span, "property"):
                             self.prop_decls[d.name] = d
@@ -1027,6 +1042,16 @@ class Elaborator:
                 return [Label(ctx.call_prefix + s.name, s.span)]
             case A.Skip():
                 return []
+            case A.Simplified():
+                if s.name not in self.simplifications:
+                    self.diag.error("E105", f"unknown simplification '{s.name}' (declare it with "
+                                    "'simplification NAME \"what it hides\"')", s.span)
+                    raise _Poison
+                if not ctx.dead:
+                    where = ctx.actor if ctx.actor is not None else _copy_name(
+                        ctx.proc or "", ctx.recursion)
+                    self.simplified_in.setdefault(where, set()).add(s.name)
+                return []
             case A.Spawn():
                 return self.spawn(s, scope)
             case A.Break() | A.Continue():
@@ -1106,8 +1131,11 @@ class Elaborator:
             case A.If():
                 c = self.expr(s.cond, scope)
                 self.expect_bool(c, s.cond.span)
-                then = self.block(s.then, scope, ctx)
-                orelse = self.block(s.orelse, scope, ctx)
+                known = _lit_bool(c)
+                then = self.block(s.then, scope, dataclasses.replace(
+                    ctx, dead=ctx.dead or known is False))
+                orelse = self.block(s.orelse, scope, dataclasses.replace(
+                    ctx, dead=ctx.dead or known is True))
                 return [I.If(c, tuple(then), tuple(orelse), s.span)]  # type: ignore[arg-type]
             case A.For():
                 vt, values = self.static_domain(s.domain, scope)
@@ -1166,11 +1194,11 @@ class Elaborator:
                 branches = tuple(tuple(self.block(b, scope, ctx)) for b in s.branches)
                 return [I.Either(branches, s.span)]  # type: ignore[arg-type]
             case A.Choose():
-                return [self.choose(s, scope, ctx)]
+                return list(self.choose(s, scope, ctx))
             case A.Return():
                 return self.ret(s, scope, ctx)
 
-    def choose(self, s: A.Choose, scope: _Scope, ctx: _Ctx) -> I.Stmt:
+    def choose(self, s: A.Choose, scope: _Scope, ctx: _Ctx) -> list[I.Stmt]:
         domain: I.Domain
         if isinstance(s.domain, A.SetRange):
             lo = self.expr(s.domain.lo, scope)
@@ -1193,20 +1221,38 @@ class Elaborator:
             target: I.Expr = existing
             tt = _type_of(target)
             if isinstance(domain, I.StaticDomain):
+                if isinstance(tt, I.IntType):
+                    # a value the variable cannot hold is a spec error, as for any constant
+                    # (the coercion of a literal does not check it)
+                    bad = [v.value for v in domain.values if isinstance(v.value, int)
+                           and not isinstance(v.value, bool) and not tt.lo <= v.value <= tt.hi]
+                    if bad:
+                        self.diag.error("E110", f"choose: {bad[0]} is out of range {tt.lo}.."
+                                        f"{tt.hi} of '{s.var}'", s.domain.span)
+                        raise _Poison
                 domain = I.StaticDomain(tuple(
                     _as_lit(self.coerce(v, tt, s.span, "choose")) for v in domain.values))
             elif not isinstance(tt, I.IntType):
                 self.diag.error("E110", f"cannot choose an integer into {tt}", s.span)
                 raise _Poison
-            return I.Choose(target, tt, domain, s.span)
+            elif isinstance(vt, I.IntType) and not (tt.lo <= vt.lo and vt.hi <= tt.hi):
+                # a run-time range that can leave the variable's type: choose into a temporary
+                # of the range's type, then assign it with the usual range check
+                self._block_counter += 1
+                tmp = I.VarRef(f"$choose{self._block_counter}", I.Scope.TEMP, vt, s.span)
+                return [I.LocalDecl(tmp.name, vt, self.default_value(vt, s.span), s.span),
+                        I.Choose(tmp, vt, domain, s.span),
+                        I.Assign(target, self.coerce(tmp, tt, s.span, f"choose into {s.var}"),
+                                 s.span)]
+            return [I.Choose(target, tt, domain, s.span)]
         if ctx.actor is not None:
             qual = f"{ctx.actor}.{ctx.call_prefix}{s.var}"
             ref = self.new_state_var(qual, vt, self.default_value(vt, s.span), ctx.actor, s.span)
             scope.names[s.var] = ref
-            return I.Choose(ref, vt, domain, s.span)
+            return [I.Choose(ref, vt, domain, s.span)]
         ref = I.VarRef(s.var, I.Scope.TEMP, vt, s.span)
         scope.names[s.var] = ref
-        return I.Choose(ref, vt, domain, s.span)
+        return [I.Choose(ref, vt, domain, s.span)]
 
     def ret(self, s: A.Return, scope: _Scope, ctx: _Ctx) -> list[object]:
         if ctx.proc is None:
@@ -1488,7 +1534,13 @@ class Elaborator:
         if len(actors) > MAX_ACTOR_INSTANCES:
             self.diag.error("E150", f"{len(actors)} actor instances (limit "
                             f"{MAX_ACTOR_INSTANCES})", actors[-1].span)
-        props = self.properties(_reachable_sites(procs, actors))
+        reached_sites, reached_procs = _reachable(procs, actors)
+        props = self.properties(reached_sites)
+        used = {n for where in (*reached_procs, *(a.name for a in actors))
+                for n in self.simplified_in.get(where, set())}
+        assumptions = tuple(
+            I.Assumption(n, d.description, d.span)
+            for n, d in sorted(self.simplifications.items()) if n in used)
         expects = self.expects(props)
         self.diag.raise_if_any()
         header = self.program.main.header
@@ -1506,6 +1558,7 @@ class Elaborator:
             properties=props,
             expects=expects,
             files=tuple(f.path for f in self.program.files),
+            assumptions=assumptions,
         )
 
     def recursion_depth(self) -> int:
@@ -2142,9 +2195,10 @@ def _has_control(x: object) -> bool:
             return False
 
 
-def _reachable_sites(procs: list[I.Proc], actors: list[I.Actor]) -> set[int]:
-    """Check sites in the actors' steps and in the procedures they can call: a library's
-    other checks can never fail in this spec, so their properties are not reported."""
+def _reachable(procs: list[I.Proc], actors: list[I.Actor]) -> tuple[set[int], set[str]]:
+    """Check sites in the actors' steps and in the procedures they can call (a library's
+    other checks can never fail in this spec, so their properties are not reported), and those
+    procedures."""
     by_name = {p.name: p for p in procs}
     sites: set[int] = set()
     seen: set[str] = set()
@@ -2170,7 +2224,7 @@ def _reachable_sites(procs: list[I.Proc], actors: list[I.Actor]) -> set[int]:
     for actor in actors:
         for step in actor.steps:
             st(step.body)
-    return sites
+    return sites, seen
 
 
 def _walk_stmts(stmts: tuple[A.Stmt, ...]) -> Iterator[A.Stmt]:

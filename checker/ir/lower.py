@@ -188,16 +188,27 @@ def lower_actor(actor: str, body: list[object], span: Span,
                        f"{seen[lab.name]})", lab.span)
             ok = False
         seen[lab.name] = lab.span
-    if not body or not isinstance(body[0], Label):
+    # `while true { l: ... }` may open an actor: it starts at l, and a `break` ends the loop
+    opening = body[0] if body else None
+    loop_first = (isinstance(opening, Loop) and isinstance(opening.cond, I.Lit)
+                  and opening.cond.value is True and bool(opening.body)
+                  and isinstance(opening.body[0], Label))
+    if not body or not (isinstance(body[0], Label) or loop_first):
         first = body[0] if body else None
         where = getattr(first, "span", span) or span
         diag.error("E120", f"actor {actor} must begin with a label (each label is one atomic "
-                   "step)", where)
+                   "step) or with `while true` whose body begins with one", where)
         return None
     if not ok:
         return None
     lw = _Lowerer(actor, diag)
-    lw.schedule(body[0], tuple(body[1:]), ())
+    if isinstance(opening, Loop) and loop_first:
+        start = opening.body[0]
+        assert isinstance(start, Label)
+        lw.schedule(start, tuple(opening.body[1:]), (_LoopBack(opening), _Seq(tuple(body[1:]))))
+    else:
+        assert isinstance(body[0], Label)
+        lw.schedule(body[0], tuple(body[1:]), ())
     steps: list[I.Step] = []
     try:
         while lw.pending:

@@ -556,6 +556,16 @@ class Expect:
 
 
 @dataclass(frozen=True)
+class Assumption:
+    """A declared simplification (`simplification NAME "..."`) that code reachable in this model
+    relies on: the model is coarser than the kernel there, so proofs hold only under it."""
+
+    name: str
+    description: str
+    span: Span
+
+
+@dataclass(frozen=True)
 class Model:
     spec: str
     description: str
@@ -569,6 +579,7 @@ class Model:
     properties: tuple[Property, ...]
     expects: tuple[Expect, ...]
     files: tuple[str, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
 
     def proc(self, name: str) -> Proc:
         for p in self.procs:

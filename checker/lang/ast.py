@@ -331,6 +331,15 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Simplified:
+    """`simplified NAME`: the code path this statement lies on is coarser than the kernel in the
+    way simplification NAME declares; a verdict of a model that can reach it names it."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Break:
     span: Span = _span()
 
@@ -364,6 +373,7 @@ Stmt = (
     | Choose
     | Return
     | Skip
+    | Simplified
     | Break
     | Continue
     | Spawn
@@ -459,6 +469,15 @@ class PropKind(Enum):
 
 
 @dataclass(frozen=True)
+class SimplificationDecl:
+    """`simplification NAME "what is coarser than the kernel, and the bugs it can hide"`."""
+
+    name: str
+    description: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class PropertyDecl:
     """`property NAME "description"`: a class of assertions (`assert c as NAME`)."""
 
@@ -508,6 +527,7 @@ Decl = (
     | ProcDecl
     | ActorDecl
     | PropertyDecl
+    | SimplificationDecl
     | StateProp
     | AllowDecl
     | VariantDecl

@@ -242,6 +242,8 @@ class _Builder:
                 return A.StateProp(kind, str(c[0]), self.expr(c[2]), sp, desc)
             case "allow_decl":
                 return A.AllowDecl(str(c[0]), sp)
+            case "simplification_decl":
+                return A.SimplificationDecl(str(c[0]), _unquote(str(c[1])), sp)
             case "variant_decl":
                 desc = _unquote(str(c[1])) if c[1] is not None else ""
                 return A.VariantDecl(str(c[0]), desc, tuple(self.decl(x) for x in c[2:]), sp)
@@ -332,6 +334,8 @@ class _Builder:
                 return A.Spawn(str(c[0]), self.args(c[1:]), sp)
             case "skip_stmt":
                 return A.Skip(sp)
+            case "simplified_stmt":
+                return A.Simplified(str(c[0]), sp)
             case "break_stmt":
                 return A.Break(sp)
             case "continue_stmt":

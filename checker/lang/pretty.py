@@ -163,6 +163,8 @@ def stmt(s: A.Stmt, ind: int) -> list[str]:
             return [pad + "return" + (f" {expr(s.value)}" if s.value is not None else "")]
         case A.Skip():
             return [pad + "skip"]
+        case A.Simplified():
+            return [pad + f"simplified {s.name}"]
         case A.Break():
             return [pad + "break"]
         case A.Continue():
@@ -202,6 +204,8 @@ def decl(d: A.Decl, ind: int = 0) -> list[str]:
             return [pad + f"actor {d.name}{idx} {_block(d.body, ind)}"]
         case A.PropertyDecl():
             return [pad + f"property {d.name} {_q(d.description)}"]
+        case A.SimplificationDecl():
+            return [pad + f"simplification {d.name} {_q(d.description)}"]
         case A.StateProp():
             desc = f" {_q(d.description)}" if d.description is not None else ""
             return [pad + f"{d.kind.value} {d.name}{desc}: {expr(d.expr)}"]

@@ -17,6 +17,41 @@ class Status(Enum):
     NOT_REACHED = "NOT_REACHED"  # a `reachable` target not reached up to `depth`
     UNREACHABLE = "UNREACHABLE"  # a `reachable` target reached by no run
     UNKNOWN = "UNKNOWN"  # the solver could not answer (time-out, resource limit)
+    NO_CHECK = "NO_CHECK"  # the variant has no check of this kind: nothing to check, no proof
+
+
+def status_word(status: Status) -> str:
+    """The verdict's word in every text drvmc writes (docs/JSON.md, "Verdict words")."""
+    match status:
+        case Status.VIOLATED:
+            return "VIOLATED"
+        case Status.SAFE:
+            return "SAFE"
+        case Status.PROVEN:
+            return "PROVEN"
+        case Status.REACHABLE:
+            return "REACHED"
+        case Status.NOT_REACHED:
+            return "NOT REACHED"
+        case Status.UNREACHABLE:
+            return "UNREACHABLE"
+        case Status.UNKNOWN:
+            return "UNKNOWN"
+        case Status.NO_CHECK:
+            return "NO CHECK"
+
+
+def short_text(status: Status, depth: int) -> str:
+    """A verdict in a few characters: VIOLATED 3, SAFE≤40, PROVEN, REACHED 2, NOT REACHED≤40,
+    UNREACHABLE, UNKNOWN, NO CHECK (matrix cells, baselines, the expected column's words)."""
+    word = status_word(status)
+    match status:
+        case Status.VIOLATED | Status.REACHABLE:
+            return f"{word} {depth}"
+        case Status.SAFE | Status.NOT_REACHED:
+            return f"{word}≤{depth}"
+        case Status.PROVEN | Status.UNREACHABLE | Status.UNKNOWN | Status.NO_CHECK:
+            return word
 
 
 @dataclass(frozen=True)
@@ -36,9 +71,14 @@ class Result:
     # SAFE/NOT_REACHED: an unbounded engine (Spacer) found a bad state (the target) reachable,
     # but only beyond `depth` steps, so there is no trace; says which engine and what to do
     beyond: str = ""
+    # a proof (or bound) that holds only under these declared simplifications of the library
+    # (I.Model.assumptions): the model is coarser than the kernel on code this spec reaches
+    assumes: tuple[str, ...] = ()
 
     def verdict_text(self) -> str:
         text = self._verdict_text()
+        if self.assumes:
+            text += f" (assumes: {', '.join(self.assumes)})"
         return f"{text} (vacuous: {self.vacuous})" if self.vacuous else text
 
     def _verdict_text(self) -> str:
@@ -46,7 +86,7 @@ class Result:
             case Status.VIOLATED:
                 return f"VIOLATED at length {self.depth}"
             case Status.REACHABLE:
-                return f"REACHABLE at length {self.depth}"
+                return f"REACHED at length {self.depth}"
             case Status.SAFE:
                 if self.beyond:
                     return f"SAFE≤{self.depth}, VIOLATED beyond the bound ({self.beyond})"
@@ -61,7 +101,9 @@ class Result:
             case Status.UNREACHABLE:
                 return f"UNREACHABLE ({self.reason})" if self.reason else "UNREACHABLE"
             case Status.UNKNOWN:
-                return f"UNKNOWN ({self.reason})"
+                return f"UNKNOWN ({self.reason})" if self.reason else "UNKNOWN"
+            case Status.NO_CHECK:
+                return f"NO CHECK ({self.reason})" if self.reason else "NO CHECK"
 
 
 def matches(result: Result, expect: I.Expect | None) -> bool:
@@ -77,6 +119,8 @@ def matches(result: Result, expect: I.Expect | None) -> bool:
     st = result.status
     if result.beyond:
         return False
+    if st is Status.NO_CHECK:
+        return expect is None  # nothing can fail; an expectation of it cannot be met
     if expect is None:
         if result.kind is I.PropKind.REACHABLE:
             return st is Status.REACHABLE
@@ -112,8 +156,27 @@ def expectation_for(model: I.Model, prop: str) -> I.Expect | None:
     return general
 
 
+def expect_word(verdict: I.Verdict) -> str:
+    """An `expect` line's verdict in the verdict words (SAFE: SAFE≤k or PROVEN; UNREACHABLE:
+    NOT REACHED≤k or UNREACHABLE)."""
+    match verdict:
+        case I.Verdict.VIOLATED:
+            return status_word(Status.VIOLATED)
+        case I.Verdict.SAFE:
+            return status_word(Status.SAFE)
+        case I.Verdict.PROVEN:
+            return status_word(Status.PROVEN)
+        case I.Verdict.REACHABLE:
+            return status_word(Status.REACHABLE)
+        case I.Verdict.UNREACHABLE:
+            return status_word(Status.UNREACHABLE)
+
+
 def expect_text(model: I.Model, prop: str) -> str:
+    """What the spec asks of `prop`, in the verdict words: `VIOLATED 6`, `SAFE`, `PROVEN`,
+    `REACHED`, ...; without an `expect` line, SAFE (REACHED for a `reachable` target)."""
     e = expectation_for(model, prop)
     if e is None:
-        return "reached" if model.prop(prop).kind is I.PropKind.REACHABLE else "safe"
-    return e.verdict.value + (f" {e.length}" if e.length is not None else "")
+        return status_word(Status.REACHABLE if model.prop(prop).kind is I.PropKind.REACHABLE
+                           else Status.SAFE)
+    return expect_word(e.verdict) + (f" {e.length}" if e.length is not None else "")

@@ -64,6 +64,46 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """Why a step is on the causal slice: a call chain (outermost call first, the call that
+    wrote last; a look-up that decided a branch on the way ends in `?`) and the leaves it wrote
+    that the violation depends on. An empty chain: the step's own statements wrote them."""
+
+    chain: tuple[str, ...]
+    leaves: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StepSlice:
+    """One step on the causal slice: its causes, the indices of its calls on the slice (the
+    chains' calls made in this step), and the `either`/`choose` outcomes it made there."""
+
+    index: int
+    causes: tuple[Cause, ...]
+    calls: tuple[int, ...] = ()
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CausalSlice:
+    """From the violated property back through the values it read to the steps and calls that
+    wrote them (checker/verdict/slicing.py): `reads`, the leaves the failing check reads;
+    `failing`, the call chain to it in the last step; `steps`, the steps on the slice in order
+    (the last one included); `summary`, one paragraph saying what happened."""
+
+    reads: tuple[str, ...]
+    failing: tuple[str, ...]
+    steps: tuple[StepSlice, ...]
+    summary: str = ""
+
+    def step(self, index: int) -> StepSlice | None:
+        for s in self.steps:
+            if s.index == index:
+                return s
+        return None
+
+
+@dataclass(frozen=True)
 class Trace:
     spec: str
     variant: str
@@ -78,6 +118,9 @@ class Trace:
     # procedures that change no state and assert nothing (look-ups such as `component_device`):
     # renderers leave them out of nested calls; empty means "show every call"
     queries: tuple[str, ...] = ()
+    # the causal slice (checker/verdict/slicing.py), when it was computed: renderers show it
+    # first and fold the rest
+    causal: CausalSlice | None = None
 
     @property
     def length(self) -> int:
@@ -89,6 +132,49 @@ class Trace:
     def context_switches(self) -> int:
         return sum(1 for a, b in zip(self.steps, self.steps[1:], strict=False)
                    if a.actor != b.actor)
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One changed leaf of a variable: `live[iomap]`, `dev.refs`, or a whole list `devres`."""
+
+    path: str
+    keys: tuple[str, ...]  # the enum members indexing the path (`live[iomap]` → ("iomap",))
+    old: Value
+    new: Value
+
+    def __str__(self) -> str:
+        return f"{self.path}: {format_value(self.old)} → {format_value(self.new)}"
+
+
+def leaves(ch: Change, members: frozenset[str]) -> list[Leaf]:
+    """Split a variable's change into its changed leaves; lists stay whole (their content reads
+    better than per-slot changes)."""
+    out: list[Leaf] = []
+
+    def walk(path: str, keys: tuple[str, ...], old: Value, new: Value) -> None:
+        if old == new and type(old) is type(new):
+            return
+        if isinstance(old, dict) and isinstance(new, dict) and old.keys() == new.keys():
+            for k in new:
+                sub = f"{path}[{k}]" if k in members else f"{path}.{k}"
+                walk(sub, (*keys, k) if k in members else keys, old[k], new[k])
+            return
+        if (isinstance(old, list) and isinstance(new, list) and len(old) == len(new)
+                and not _is_list_of_scalars(old, new)):
+            for i, (a, b) in enumerate(zip(old, new, strict=True)):
+                walk(f"{path}[{i}]", keys, a, b)
+            return
+        out.append(Leaf(path, keys, old, new))
+
+    walk(ch.var, (), ch.old, ch.new)
+    return out
+
+
+def _is_list_of_scalars(old: list[Value], new: list[Value]) -> bool:
+    # a list of members/ints reads best whole (`devres: [grp, iomap] → [grp]`); arrays of
+    # records are split per slot
+    return all(not isinstance(x, dict | list) for x in (*old, *new))
 
 
 def source_line(sources: Mapping[str, str], loc: Loc | None) -> str:
