@@ -2,7 +2,8 @@
 on today's library and failed on the model before the fix (checked when each row was fixed:
 null_device_refs got null_deref VIOLATED at 1, find_components_stops attach VIOLATED at 2,
 unbind_all_unbound bad_lifecycle PROVEN and its unbound_twice target UNREACHABLE,
-refcount_dec_saturates refcount_zero_inc VIOLATED at 3)."""
+refcount_dec_saturates refcount_zero_inc VIOLATED at 3, devres_close_order devres_warn VIOLATED
+at 3)."""
 
 from __future__ import annotations
 
