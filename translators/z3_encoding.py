@@ -1467,8 +1467,8 @@ def const_ids(e: z3.ExprRef) -> Iterator[int]:
         todo.extend(x.children())
 
 
-# choice bits an await may depend on (an `either` of up to 16 branches, or a few bools)
-_MAX_CHOICE_BITS = 4
+# choice bits an await may depend on: the picks of the `either`s in the step (up to 256 cases)
+_MAX_CHOICE_BITS = 8
 
 
 def _mentions(e: z3.ExprRef, ids: set[int]) -> bool:
