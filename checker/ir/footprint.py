@@ -19,14 +19,16 @@ class Footprint:
     writes: frozenset[str]
 
 
-def _expr_vars(e: I.Expr) -> Iterator[str]:
+def expr_vars(e: I.Expr) -> Iterator[str]:
+    """The state variables an expression reads."""
     if isinstance(e, I.VarRef) and e.scope is I.Scope.STATE:
         yield e.name
     for c in I.expr_children(e):
-        yield from _expr_vars(c)
+        yield from expr_vars(c)
 
 
-def _root(e: I.Expr) -> str | None:
+def root_var(e: I.Expr) -> str | None:
+    """The state variable an lvalue writes into (through fields and indices), if any."""
     while isinstance(e, I.FieldRef | I.IndexRef):
         e = e.base
     return e.name if isinstance(e, I.VarRef) and e.scope is I.Scope.STATE else None
@@ -50,9 +52,9 @@ class _Walker:
         for s in body:
             # every expression a statement evaluates is read, its target's indices included
             for e in I.stmt_exprs(s):
-                r.update(_expr_vars(e))
+                r.update(expr_vars(e))
             target = I.stmt_target(s)
-            root = _root(target) if target is not None else None
+            root = root_var(target) if target is not None else None
             if root is not None:
                 w.add(root)
             if isinstance(s, I.Call):

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from drvmc.checker.ir import nodes as I
+from drvmc.checker.ir.footprint import expr_vars, root_var
 from drvmc.checker.verdict.trace import (
     CallRecord,
     CausalSlice,
@@ -43,24 +44,11 @@ NULL_ARG = "NULL"
 # ---------------------------------------------------------------------- the IR's facts
 
 
-def _roots_read(e: I.Expr) -> Iterator[str]:
-    if isinstance(e, I.VarRef) and e.scope is I.Scope.STATE:
-        yield e.name
-    for c in I.expr_children(e):
-        yield from _roots_read(c)
-
-
 def _temps_read(e: I.Expr) -> Iterator[str]:
     if isinstance(e, I.VarRef) and e.scope is I.Scope.TEMP:
         yield e.name
     for c in I.expr_children(e):
         yield from _temps_read(c)
-
-
-def _root(e: I.Expr) -> str | None:
-    while isinstance(e, I.FieldRef | I.IndexRef):
-        e = e.base
-    return e.name if isinstance(e, I.VarRef) and e.scope is I.Scope.STATE else None
 
 
 def _walk(body: tuple[I.Stmt, ...]) -> Iterator[I.Stmt]:
@@ -89,9 +77,9 @@ def _own(body: tuple[I.Stmt, ...]) -> _Own:
     tested: set[str] = set()
     for s in _walk(body):
         for e in I.stmt_exprs(s):
-            out.reads.update(_roots_read(e))
+            out.reads.update(expr_vars(e))
         target = I.stmt_target(s)
-        root = _root(target) if target is not None else None
+        root = root_var(target) if target is not None else None
         if root is not None:
             out.writes.add(root)
         match s:
@@ -101,7 +89,7 @@ def _own(body: tuple[I.Stmt, ...]) -> _Own:
                 results[s.target.name] = s.proc
             case I.If():
                 tested.update(_temps_read(s.cond))
-                tested.update(x for x in _roots_read(s.cond))
+                tested.update(x for x in expr_vars(s.cond))
             case I.Either() | I.Choose():
                 out.choices.append(s)
             case _:
@@ -222,7 +210,7 @@ def causal_slice(model: I.Model, trace: Trace) -> CausalSlice | None:
         cond = _assert_cond(model, site, last.actor, last.label,
                             frozenset(ch.var for ch in last.changes))
         if cond is not None:
-            reads = set(_roots_read(cond))
+            reads = set(expr_vars(cond))
         for i in range(len(last.calls) - 1, -1, -1):
             if site & facts.own(last.calls[i].proc).sites:
                 failing = (*frames[(last.index, i)], (last.index, i))
@@ -242,7 +230,7 @@ def causal_slice(model: I.Model, trace: Trace) -> CausalSlice | None:
         prop = model.prop(v.prop)
         if prop.expr is None:
             return None
-        reads = set(_roots_read(prop.expr))
+        reads = set(expr_vars(prop.expr))
     else:
         return None  # a deadlock: every actor's wait, not one value
 
@@ -334,7 +322,7 @@ def _assert_cond(model: I.Model, site: frozenset[int], actor: str, label: str,
         conds = [s.cond for b in bodies for s in _walk(b)
                  if isinstance(s, I.Assert) and s.site in site]
         if conds:
-            return max(conds, key=lambda c: len(set(_roots_read(c)) & changed))
+            return max(conds, key=lambda c: len(set(expr_vars(c)) & changed))
     return None
 
 
@@ -437,7 +425,7 @@ def _choices(model: I.Model, trace: Trace, facts: _Facts, k: int,
                     else:
                         continue
                 case I.Choose():
-                    root = _root(s.target)
+                    root = root_var(s.target)
                     if root is None or root not in changed:
                         continue
                     text = f"choose at {where} → {root} = {_short(changed[root])}"
