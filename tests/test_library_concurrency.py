@@ -84,14 +84,15 @@ def test_devm_irq_order_handler_fires_between_two_release_steps(
     rep = reports["devm_irq_order"]
     t = _row(rep, "original", "use_after_release").trace
     assert t is not None
-    # unbind takes both entries off the list; buf (newest) is released in a step of its own;
-    # the handler fires before the IRQ's own devres entry (free_irq) is released
+    # unbind takes device_lock, then remove() and both entries off the list; buf (newest) is
+    # released in a step of its own; the handler fires before the IRQ's own devres entry
+    # (free_irq) is released
     assert [(s.actor, s.label) for s in t.steps] == [
-        ("drv", "probe"), ("drv", "unbind"), ("drv", "release_nodes.release"),
-        ("irq_line[irq0]", "fire")]
-    assert t.steps[2].state["res_state"]["buf"] == "res_released"
-    assert t.steps[2].state["irq_requested"]["irq0"] is True
-    assert [c.proc for c in t.steps[3].calls][:2] == ["irq_hard_handler", "my_handler"]
+        ("drv", "probe"), ("drv", "unbind"), ("drv", "device_release_driver.unbind"),
+        ("drv", "release_nodes.release"), ("irq_line[irq0]", "fire")]
+    assert t.steps[3].state["res_state"]["buf"] == "res_released"
+    assert t.steps[3].state["irq_requested"]["irq0"] is True
+    assert [c.proc for c in t.steps[4].calls][:2] == ["irq_hard_handler", "my_handler"]
     fixed = _row(rep, "fixed", "use_after_release")
     assert fixed.status is Status.PROVEN and fixed.assumes == ()
     # the one-step release hides the bug, and the proof says what it assumed
@@ -107,7 +108,7 @@ def test_rpm_put_queues_and_disable_cancels(reports: dict[str, SpecReport]) -> N
     assert t is not None
     labels = [(s.actor, s.label) for s in t.steps]
     assert labels[-1] == ("pm_runtime_work[1]", "run")
-    unbind = t.steps[1]
+    unbind = t.steps[2]  # remove(), the step after the one taking device_lock
     assert unbind.state["rpm_idle_pending"]["pdev"] is True
     assert unbind.state["rpm_active"]["pdev"] is True  # still active: the put only queued
     assert _row(rep, "put_then_disable", "use_after_release").status is Status.PROVEN

@@ -21,7 +21,7 @@ SPECS = sorted(p.stem for p in CORE.glob("*.drv"))
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, SpecReport]:
-    return {name: check_spec(CORE / f"{name}.drv", CheckOptions(depth=12)) for name in SPECS}
+    return {name: check_spec(CORE / f"{name}.drv", CheckOptions(depth=14)) for name in SPECS}
 
 
 def _result(report: SpecReport, prop: str) -> Result:
@@ -107,19 +107,22 @@ def test_refcount_checks(reports: dict[str, SpecReport]) -> None:
 def test_put_device_releases_at_last_put_only(reports: dict[str, SpecReport]) -> None:
     rep = reports["device_lifecycle"]
     t = _trace(rep, "use_after_release")
-    # every devres release callback is a step of its own, after the step that started it
+    # every devres release callback is a step of its own, after the step that started it; an
+    # unbind takes device_lock in the step that calls it, remove() runs in the next
     assert [s.label for s in t.steps] == [
-        "probe1", "release_nodes.release", "probe2", "unbind", "release_nodes#3.release",
-        "child", "unreg", "release_nodes#5.release", "put", "late"]
-    unreg, put = t.steps[7].state, t.steps[8].state
+        "probe1", "release_nodes.release", "probe2", "unbind", "device_release_driver.unbind",
+        "release_nodes#3.release", "child", "unreg", "device_release_driver#2.unbind",
+        "release_nodes#5.release", "put", "late"]
+    unreg, put = t.steps[9].state, t.steps[10].state
     assert unreg["dev_state"]["child"] == "dev_deleted" and unreg["released"] == 0
     assert unreg["dev_kref"]["child"] == {"n": 1, "sat": False}
+    assert not unreg["dev_locked"]["child"] and unreg["dev_dead"]["child"]
     assert put["dev_state"]["child"] == "dev_freed" and put["released"] == 1
-    assert "device_last_put(child)" in _calls(t, 9)
+    assert "device_last_put(child)" in _calls(t, 11)
     # probe failure released the probe's devres; remove() ran before the devres release
     assert t.steps[2].state["failed_released"] is True
-    assert t.steps[3].state["remove_saw_buf"] is True
-    assert t.steps[3].state["res_state"]["buf"] == "res_live"
-    assert t.steps[4].state["res_state"]["buf"] == "res_released"
+    assert t.steps[4].state["remove_saw_buf"] is True
+    assert t.steps[4].state["res_state"]["buf"] == "res_live"
+    assert t.steps[5].state["res_state"]["buf"] == "res_released"
     assert t.violation.message == "use of a freed device"
     assert _result(rep, "checked").status is Status.PROVEN

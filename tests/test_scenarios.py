@@ -172,11 +172,13 @@ def check_s3() -> None:
         sq = steps(t)
         assert sq[:2] == [("dsi_host", "probe"), ("peripheral", "probe")], prop
         rel = ("peripheral", "release_nodes.release")
+        remove = ("peripheral", "device_release_driver.unbind")
         assert sorted(set(sq[2:])) == sorted({("dsi_host", "unbind"), ("peripheral", "unbind"),
-                                               rel}), prop
-        # the peripheral's unbind takes its entries off the list before any of their releases,
-        # and the host unbinds before the last of them (the one that fails)
-        assert sq.index(("peripheral", "unbind")) < sq.index(rel), prop
+                                               remove, rel}), prop
+        # the peripheral's unbind takes device_lock, then (remove() and) takes its entries off
+        # the list before any of their releases, and the host unbinds before the last of them
+        # (the one that fails)
+        assert sq.index(("peripheral", "unbind")) < sq.index(remove) < sq.index(rel), prop
         assert sq.index(("dsi_host", "unbind")) < len(sq) - 1 and sq[-1] == rel, prop
         assert "devm_mipi_dsi_device_register_full" in calls(t, 1)
         assert "devm_mipi_dsi_attach" in calls(t, 1)
@@ -189,7 +191,7 @@ def check_s3() -> None:
         assert "device_last_put" in host or "put_device_nested" in host
         # devres_release_all takes the actions off the list at unbind; they then run one per
         # step, newest (the detach) first
-        assert "devres_release_all" in calls(t, sq.index(("peripheral", "unbind")))
+        assert "devres_release_all" in calls(t, sq.index(remove))
         releases = [i for i, st in enumerate(sq) if st == rel]
         assert "devm_mipi_dsi_detach" in calls(t, releases[0])
         if len(releases) > 1:
@@ -203,8 +205,9 @@ def check_s3() -> None:
     # the peripheral's entries left its list and before its detach action ran
     t = trace_of(name, "tomi_v1", "use_after_release")
     assert steps(t) == [("dsi_host", "probe"), ("peripheral", "probe"), ("peripheral", "unbind"),
-                        ("dsi_host", "unbind"), ("peripheral", "release_nodes.release")]
-    assert "devm_remove_action" in calls(t, 3) and "devm_mipi_dsi_detach" in calls(t, 4)
+                        ("peripheral", "device_release_driver.unbind"), ("dsi_host", "unbind"),
+                        ("peripheral", "release_nodes.release")]
+    assert "devm_remove_action" in calls(t, 4) and "devm_mipi_dsi_detach" in calls(t, 5)
     assert result(name, "sima_non_devm", "use_after_release").status is Status.PROVEN
 
 
