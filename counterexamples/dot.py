@@ -19,21 +19,23 @@ trace alone, in order, with fixed number formatting, so the output is byte-ident
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import graphviz
 
 from drvmc.checker.errors import UsageError
-from drvmc.checker.verdict.trace import CallRecord, Leaf, Trace, TraceStep, format_value
-from drvmc.counterexamples.notes import (
-    NULL_ARG,
-    call_target,
-    members_of,
-    notes,
-    objects_of,
-    shown_calls,
-    step_leaves,
+from drvmc.checker.verdict.trace import Leaf, Trace, TraceStep, format_value
+from drvmc.counterexamples.notes import NULL_ARG, members_of, objects_of
+from drvmc.counterexamples.sequence import (
+    Row,
+    cut,
+    narrowed,
+    runs,
+    step_views,
+    switches,
+    verdict_word,
 )
+from drvmc.counterexamples.sequence import actors as lifeline_actors
+from drvmc.counterexamples.sequence import note_lines as note_lines_of
 
 MONO = "DejaVu Sans Mono"
 SANS = "DejaVu Sans"
@@ -46,10 +48,6 @@ HEAD_H = 30.0
 MIN_LANE = 110.0
 GUTTER = 92.0  # step numbers and labels (at least)
 MAX_TAG = 24  # characters of a step label in the gutter
-MAX_CALL_ROWS = 7  # per step; the rest is counted
-MAX_NOTE_LINES = 10
-MAX_CALL_CHARS = 72
-MAX_NOTE_CHARS = 60
 # pastel fills for actors; the band behind an actor's steps uses the same colour, lighter
 PALETTE = ("#cfe2ff", "#d1f2d9", "#ffe8b3", "#e2d9fb", "#c9f1f5", "#ffd9bf", "#e5e7eb",
            "#f0e6c8")  # no pink: pink marks releases
@@ -76,10 +74,6 @@ def _tw(s: str, cw: float = CHAR_W) -> float:
     return len(s) * cw
 
 
-def _cut(s: str, n: int) -> str:
-    return s if len(s) <= n else s[: n - 1] + "…"
-
-
 def _pos(x: float, y: float) -> str:
     return f"{x:.1f},{-y:.1f}!"
 
@@ -88,43 +82,7 @@ def _inch(pt: float) -> str:
     return f"{pt / 72:.3f}"
 
 
-@dataclass(frozen=True)
-class _Row:
-    call: CallRecord | None  # None: the "… +n more calls" row
-    text: str
-    target: str | None
-
-
-def _call_rows(step: TraceStep, members: frozenset[str], queries: frozenset[str]) -> list[_Row]:
-    keep, hidden = shown_calls(step, MAX_CALL_ROWS, queries)
-    rows = [_Row(c, _cut("  " * c.depth + ("↳ " if c.depth else "") + str(c), MAX_CALL_CHARS),
-                 call_target(c, members)) for c in (step.calls[i] for i in keep)]
-    if hidden:
-        rows.append(_Row(None, f"   … +{hidden} more nested calls (look-ups and deeper)", None))
-    return rows
-
-
-def _leaf_note(leaf: Leaf) -> str:
-    o, n = leaf.old, leaf.new
-    if isinstance(o, list) and isinstance(n, list):
-        return f"{leaf.path} = {format_value(n)}"
-    if n is None:
-        return f"{leaf.path}: {format_value(o)} → NULL"
-    return f"{leaf.path}: {format_value(o)} → {format_value(n)}"
-
-
-def _note_lines(step: TraceStep, members: frozenset[str]) -> list[str]:
-    # the derived "released X" summary, then every changed leaf (the summary's other items
-    # would repeat the leaves)
-    lines = [f"• {x}" for x in notes(step, members) if x.startswith("released ")]
-    lines += [_leaf_note(leaf) for leaf in step_leaves(step, members)]
-    lines = [_cut(x, MAX_NOTE_CHARS) for x in lines]
-    if len(lines) > MAX_NOTE_LINES:
-        lines = [*lines[: MAX_NOTE_LINES - 1], f"… +{len(lines) - MAX_NOTE_LINES + 1} more"]
-    return lines
-
-
-def _annotations(step: TraceStep, members: frozenset[str],
+def _annotations(lvs: list[Leaf],
                  lanes: set[str]) -> dict[str, list[tuple[str, tuple[str, str]]]]:
     """What happened to each object in this step, for a small box on its lifeline:
     `live ✗` (a flag indexed by it cleared), `+devres` (it joined a list), `refs 1→0`,
@@ -132,9 +90,9 @@ def _annotations(step: TraceStep, members: frozenset[str],
     found: dict[tuple[str, str], list[tuple[str, tuple[str, str]]]] = {}
 
     def add(lane: str, root: str, text: str, tone: tuple[str, str]) -> None:
-        found.setdefault((lane, root), []).append((_cut(text, 24), tone))
+        found.setdefault((lane, root), []).append((cut(text, 24), tone))
 
-    for leaf in step_leaves(step, members):
+    for leaf in lvs:
         o, n = leaf.old, leaf.new
         root = leaf.path.split("[", 1)[0].split(".", 1)[0]
         if leaf.keys and leaf.keys[-1] in lanes:
@@ -166,37 +124,26 @@ def _annotations(step: TraceStep, members: frozenset[str],
 
 
 def _tag(s: TraceStep) -> str:
-    return f"{s.index:>2} {_cut(s.label, MAX_TAG)}"
+    return f"{s.index:>2} {cut(s.label, MAX_TAG)}"
 
 
-def _switches(n: int) -> str:
-    return f"{n} context switch" + ("" if n == 1 else "es")
+def render_dot(trace: Trace, narrow: bool = False) -> str:
+    return str(graph(trace, narrow).source)
 
 
-def _groups(steps: tuple[TraceStep, ...]) -> list[list[TraceStep]]:
-    out: list[list[TraceStep]] = []
-    for s in steps:
-        if out and out[-1][-1].actor == s.actor:
-            out[-1].append(s)
-        else:
-            out.append([s])
-    return out
+def graph(trace: Trace, narrow: bool = False) -> graphviz.Digraph:
+    """The diagram as a `graphviz.Digraph`, every node at a position computed here.
 
-
-def render_dot(trace: Trace) -> str:
-    return str(graph(trace).source)
-
-
-def graph(trace: Trace) -> graphviz.Digraph:
-    """The diagram as a `graphviz.Digraph`, every node at a position computed here."""
+    `narrow` (for a paper column): only the causal slice's lifelines, calls and writes; the
+    other steps fold into one grey line each, and the legend is left out. A trace without a
+    slice (a deadlock) is drawn whole."""
     members = members_of(trace)
-    actors: list[str] = []
-    for s in trace.steps:
-        if s.actor not in actors:
-            actors.append(s.actor)
+    causal = narrowed(trace, narrow)
+    views = step_views(trace, narrow)
+    actors = lifeline_actors(trace, views)
     objects = [o for o in objects_of(trace) if o not in actors]
-    rows = {s.index: _call_rows(s, members, frozenset(trace.queries)) for s in trace.steps}
-    anns = {s.index: _annotations(s, members, set(objects)) for s in trace.steps}
+    rows = {i: list(view.rows) for i, view in views.items()}
+    anns = {i: _annotations(list(view.leaves), set(objects)) for i, view in views.items()}
     # an object lane with no arrow and no annotation would be an empty column
     used = {r.target for v in rows.values() for r in v} | {k for a in anns.values() for k in a}
     objects = [o for o in objects if o in used]
@@ -217,13 +164,14 @@ def graph(trace: Trace) -> graphviz.Digraph:
 
     ann_h = {i: max((len(v) for v in a.values()), default=0) * ANN_LINE + (8 if a else 0)
              for i, a in anns.items()}
-    note_lines = {s.index: _note_lines(s, members) for s in trace.steps}
+    note_lines = {s.index: note_lines_of(s, members, views[s.index]) for s in trace.steps}
 
     # how far right the call labels reach: the notes column starts after that
     reach = lanes_right
     for s in trace.steps:
         for r in rows[s.index]:
             reach = max(reach, xs[s.actor] + 8 + _tw(r.text))
+        reach = max(reach, gutter + 6 + _tw(views[s.index].folded, ANN_CW))
     notes_x = reach + 24
     widest_note = max([_tw(x) for v in note_lines.values() for x in v] + [120.0])
     right = notes_x + widest_note + 24
@@ -251,19 +199,29 @@ def graph(trace: Trace) -> graphviz.Digraph:
 
     # title
     v = trace.violation
-    verdict = "REACHED" if v.kind == "reachable" else "VIOLATED"
+    verdict = verdict_word(trace)
     title = (f"{trace.spec} [{trace.variant}]: {trace.prop} {verdict} after {trace.length} "
-             f"steps, {_switches(trace.context_switches())}")
-    g.node("title", _text(title), shape="plaintext", fontname=SANS, fontsize="13",
-           pos=_pos(gutter + _tw(title, 7.4) / 2 - 70, 14))
+             f"steps, {switches(trace.context_switches())}")
+    if causal is None:
+        g.node("title", _text(title), shape="plaintext", fontname=SANS, fontsize="13",
+               pos=_pos(gutter + _tw(title, 7.4) / 2 - 70, 14))
+    else:  # two shorter lines: the narrow figure is not to be widened by its title
+        on = ", ".join(str(x.index) for x in causal.steps)
+        tl = [f"{trace.spec} [{trace.variant}]: {trace.prop}",
+              f"{verdict} after {trace.length} steps; causal slice: step"
+              f"{'s' if len(causal.steps) != 1 else ''} {on}"]
+        tw = max(_tw(x, 7.4) for x in tl)
+        g.node("title", _text(*tl), shape="plaintext", fontname=SANS, fontsize="13",
+               pos=_pos(max(8 + tw / 2, gutter + tw / 2 - 70), 8))
     foot_y = body_bottom + 8 + HEAD_H / 2
 
     # bands: one per run of consecutive steps of one actor (drawn first: behind everything)
-    for gi, grp in enumerate(_groups(trace.steps)):
+    for gi, grp in enumerate(runs(trace.steps)):
         top = tops[grp[0].index] - STEP_GAP / 2
         bot = tops[grp[-1].index] + heights[grp[-1].index] + STEP_GAP / 2
         cx, w = (8 + right) / 2, right - 8
-        fill = color[grp[0].actor] + "70"  # translucent, so lifelines show through
+        # translucent, so lifelines show through; grey for the steps folded off the slice
+        fill = color.get(grp[0].actor, PALETTE[-2]) + "70"
         g.node(f"band{gi}", "", shape="box", style="filled", penwidth="0", fillcolor=fill,
                fixedsize="true", width=_inch(w), height=_inch(bot - top),
                pos=_pos(cx, (top + bot) / 2))
@@ -290,10 +248,18 @@ def graph(trace: Trace) -> graphviz.Digraph:
         bad = s.index == last and v.kind != "reachable"
         fc = {"fontcolor": RED} if bad else {}
         tag = _tag(s)
+        folded = views[s.index].folded
+        if folded:
+            fc = {"fontcolor": "#6b6b6b"}
         g.node(f"step{s.index}", _text(tag), shape="plaintext", **fc,
                pos=_pos(8 + _tw(tag) / 2 + 4, top + ROW / 2))
+        if folded:
+            g.node(f"s{s.index}_0_l", _text(folded), shape="plaintext", fontcolor="#6b6b6b",
+                   fontsize="9", pos=_pos(gutter + 6 + _tw(folded, ANN_CW) / 2,
+                                          top + ROW * 0.72 - 8))
+            continue
         ax = xs[s.actor]
-        srows = rows[s.index] or [_Row(None, f"({s.label})", None)]
+        srows = rows[s.index] or [Row(None, f"({s.label})", None)]
         for ri, r in enumerate(srows):
             ry = top + ri * ROW + ROW * 0.72
             depth = r.call.depth if r.call else 0
@@ -350,7 +316,7 @@ def graph(trace: Trace) -> graphviz.Digraph:
     if v.loc:
         vl.append(f"at {v.loc}")
     if v.source and v.source.split(":", 1)[-1].strip() not in v.message:
-        vl.append(f"  {_cut(v.source, 90)}")
+        vl.append(f"  {cut(v.source, 90 if causal is None else 60)}")
     vw = max(_tw(x, 6.4) for x in vl) + 24
     vh = len(vl) * 15 + 12
     vcol = RED if v.kind != "reachable" else "#2e7d32"
@@ -358,6 +324,9 @@ def graph(trace: Trace) -> graphviz.Digraph:
            fillcolor="#ffffff", color=vcol, fontcolor=vcol, penwidth="2", fontname=SANS,
            fontsize="11", id="violation", fixedsize="true", width=_inch(vw), height=_inch(vh),
            pos=_pos(gutter + vw / 2, y + vh / 2))
+
+    if causal is not None:  # a paper's caption explains the figure
+        return g
 
     # legend
     legend = [
@@ -380,9 +349,9 @@ def graph(trace: Trace) -> graphviz.Digraph:
     return g
 
 
-def _pipe(trace: Trace, fmt: str) -> bytes:
+def _pipe(trace: Trace, fmt: str, narrow: bool) -> bytes:
     """The diagram rendered by Graphviz (through the graphviz package)."""
-    source = graphviz.Source(render_dot(trace))
+    source = graphviz.Source(render_dot(trace, narrow))
     try:
         out: bytes = source.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
@@ -394,17 +363,17 @@ def _pipe(trace: Trace, fmt: str) -> bytes:
     return out
 
 
-def render_svg(trace: Trace) -> str:
-    return _pipe(trace, "svg").decode("utf-8")
+def render_svg(trace: Trace, narrow: bool = False) -> str:
+    return _pipe(trace, "svg", narrow).decode("utf-8")
 
 
-def render_png(trace: Trace) -> bytes:
-    return _pipe(trace, "png")
+def render_png(trace: Trace, narrow: bool = False) -> bytes:
+    return _pipe(trace, "png", narrow)
 
 
-def render_pdf(trace: Trace) -> bytes:
-    """A vector figure for a paper."""
-    return _pipe(trace, "pdf")
+def render_pdf(trace: Trace, narrow: bool = False) -> bytes:
+    """A vector figure for a paper (`narrow`: for one column)."""
+    return _pipe(trace, "pdf", narrow)
 
 
 __all__ = ["NULL_ARG", "render_dot", "render_pdf", "render_png", "render_svg"]

@@ -13,6 +13,7 @@ from drvmc.checker.fileio import write_bytes_atomic, write_text_atomic
 from drvmc.checker.verdict.trace import Trace, with_sources
 from drvmc.counterexamples.dot import render_dot, render_pdf, render_png, render_svg
 from drvmc.counterexamples.itf import dumps_itf, loads_itf
+from drvmc.counterexamples.mermaid import render_mermaid
 from drvmc.counterexamples.text import render_text, trace_header
 
 
@@ -21,19 +22,23 @@ class RenderTo(StrEnum):
     png = "png"
     pdf = "pdf"
     dot = "dot"
+    mermaid = "mermaid"
     text = "text"
 
 
-def render_as(trace: Trace, to: RenderTo) -> bytes:
+def render_as(trace: Trace, to: RenderTo, narrow: bool = False) -> bytes:
+    """`narrow`: diagrams of the causal slice only (sequence.py)."""
     match to:
         case RenderTo.svg:
-            return render_svg(trace).encode("utf-8")
+            return render_svg(trace, narrow).encode("utf-8")
         case RenderTo.png:
-            return render_png(trace)
+            return render_png(trace, narrow)
         case RenderTo.pdf:
-            return render_pdf(trace)
+            return render_pdf(trace, narrow)
         case RenderTo.dot:
-            return render_dot(trace).encode("utf-8")
+            return render_dot(trace, narrow).encode("utf-8")
+        case RenderTo.mermaid:
+            return render_mermaid(trace, narrow).encode("utf-8")
         case RenderTo.text:
             return (trace_header(trace) + "\n" + render_text(trace) + "\n").encode("utf-8")
         case _:

@@ -3,8 +3,13 @@ self-contained HTML page (diagrams inline).
 
 Per spec: the header (name, description, the file's leading comment), the variants, the matrix
 of properties by variants, what each fix does against the original, every counterexample with
-its sequence diagram and text trace, the proofs (with the inductive invariant when the engine
+its sequence diagrams and text trace, the proofs (with the inductive invariant when the engine
 found one), the coverage witnesses, and how it was checked (engine, bound, time, tool versions).
+
+Diagrams: HTML shows each counterexample's causal slice (dot.py, `narrow`) at its natural size
+in a scrolling frame, the whole diagram behind a click, every inline SVG's ids prefixed with
+the figure's name (Graphviz numbers `graph0`, `node1`, … afresh in each); Markdown links the
+whole diagram's SVG file and draws the slice as a Mermaid block, which GitHub renders in place.
 
 Output is deterministic apart from the time fields (wrapped in `class="time"` in HTML) so that
 reports can be diffed; nothing here runs a solver.
@@ -24,6 +29,7 @@ from drvmc.checker.verdict.records import Comparison, FixComparison
 from drvmc.checker.verdict.results import Result, Status
 from drvmc.checker.verdict.trace import Trace, with_sources
 from drvmc.counterexamples.comparison import cell_text, fix_lines, matrix, mismatch, unknowns
+from drvmc.counterexamples.mermaid import render_mermaid
 from drvmc.counterexamples.text import render_text
 
 SvgRenderer = Callable[[Trace], str | None]
@@ -48,16 +54,21 @@ class Figure:
     slug: str
 
 
-def default_svg(trace: Trace) -> str | None:
+def default_svg(trace: Trace, narrow: bool = False) -> str | None:
     """The Graphviz sequence diagram, or None when it cannot be drawn (no `dot`)."""
     try:
         from drvmc.counterexamples.dot import render_svg
     except ImportError:
         return None
     try:
-        return render_svg(trace)
+        return render_svg(trace, narrow)
     except DrvmcError:
         return None
+
+
+def narrow_svg(trace: Trace) -> str | None:
+    """The causal slice's diagram (dot.py, `narrow`), or None as `default_svg`."""
+    return default_svg(trace, narrow=True)
 
 
 def header_comment(source: str) -> str:
@@ -191,6 +202,10 @@ def render_markdown(cmps: list[Comparison], info: ToolInfo, images: dict[str, st
                 out.append(f"![sequence diagram: {_md(f.variant)} / {_md(f.result.prop)}]"
                            f"({images[f.slug]})")
                 out.append("")
+            if f.trace.causal is not None:
+                # GitHub and GitLab draw it in place: the causal slice, no file needed
+                out.extend(["The causal slice:", "", "```mermaid",
+                            render_mermaid(f.trace, narrow=True).rstrip("\n"), "```", ""])
             out.extend(["```", render_text(f.trace), "```", ""])
         proofs = _proofs(cmp)
         if proofs:
@@ -245,8 +260,9 @@ td.mismatch { outline: 3px solid #c00; outline-offset: -3px; }
 blockquote { border-left: 4px solid #ccc; margin: 0.5em 0; padding: 0.2em 1em; color: #444;
              white-space: pre-wrap; }
 pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
-figure.diagram { margin: 0.5em 0; overflow-x: auto; }
-figure.diagram svg { max-width: 100%; height: auto; }
+figure.diagram { margin: 0.5em 0; overflow: auto; max-height: 90vh; border: 1px solid #ddd; }
+figure.diagram svg { display: block; max-width: none; }
+figure.diagram figcaption { font-size: 0.9em; color: #555; padding: 0.2em 0.5em; }
 .meta { color: #555; font-size: 0.9em; }
 ul.fix li.lost { color: #940; font-weight: bold; }
 ul.fix li.new { color: #a00; font-weight: bold; }
@@ -257,11 +273,22 @@ def _h(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _inline_svg(svg: str) -> str:
-    """Graphviz's SVG without its XML prolog, DOCTYPE and comments, to sit inside HTML."""
+def _inline_svg(svg: str, prefix: str) -> str:
+    """Graphviz's SVG without its XML prolog, DOCTYPE and comments, to sit inside HTML, its
+    ids (and the references to them) prefixed: every diagram numbers `graph0`, `node1`, … and
+    one page must not hold an id twice. Graphviz writes attribute values quoted and escaped,
+    so ` id="` and `#…` references occur only as attributes."""
     start = svg.find("<svg")
     body = svg[start:] if start >= 0 else svg
-    return re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL).strip()
+    body = re.sub(r"<!--.*?-->", "", body, flags=re.DOTALL).strip()
+    body = re.sub(r'(\sid=")([^"]*")', rf"\g<1>{prefix}\g<2>", body)
+    body = re.sub(r'(\s(?:xlink:)?href="#)([^"]*")', rf"\g<1>{prefix}\g<2>", body)
+    return re.sub(r"url\(#([^)]*)\)", rf"url(#{prefix}\1)", body)
+
+
+def _figure(svg: str, prefix: str, caption: str) -> str:
+    return (f'<figure class="diagram">{_inline_svg(svg, prefix)}'
+            f"<figcaption>{_h(caption)}</figcaption></figure>")
 
 
 def _fix_item_class(line: str) -> str:
@@ -275,7 +302,8 @@ def _fix_item_class(line: str) -> str:
 
 
 def render_html(cmps: list[Comparison], info: ToolInfo, svg: SvgRenderer,
-                total_seconds: float) -> str:
+                total_seconds: float, narrow: SvgRenderer | None = None) -> str:
+    """`svg` draws a counterexample whole, `narrow` (when given) its causal slice only."""
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            "<title>drvmc report</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
            "<h1>drvmc report</h1>"]
@@ -291,12 +319,12 @@ def render_html(cmps: list[Comparison], info: ToolInfo, svg: SvgRenderer,
                        f" — {_h(cmp.report.description)}</li>")
         out.append("</ul>")
     for cmp in cmps:
-        out.extend(_html_spec(cmp, svg))
+        out.extend(_html_spec(cmp, svg, narrow))
     out.extend(["</body>", "</html>"])
     return "\n".join(out) + "\n"
 
 
-def _html_spec(cmp: Comparison, svg: SvgRenderer) -> list[str]:
+def _html_spec(cmp: Comparison, svg: SvgRenderer, narrow: SvgRenderer | None) -> list[str]:
     rep = cmp.report
     out = [f'<section class="spec" id="{_h(_slug(rep.spec))}">',
            f"<h2>{_h(rep.spec)}" + (f" — {_h(rep.description)}" if rep.description else "")
@@ -346,8 +374,16 @@ def _html_spec(cmp: Comparison, svg: SvgRenderer) -> list[str]:
                    f"{_h(f.result.verdict_text())}</h4>")
         out.append(f"<p>{_h(f.trace.violation.message)}</p>")
         drawing = svg(f.trace)
-        if drawing:
-            out.append(f'<figure class="diagram">{_inline_svg(drawing)}</figure>')
+        slice_drawing = narrow(f.trace) if narrow is not None and f.trace.causal else None
+        if drawing and slice_drawing:
+            # the causal slice at its natural size first; every lifeline one click away
+            out.append(_figure(slice_drawing, f"{f.slug}--slice-",
+                               "the causal slice (drvmc render --narrow)"))
+            out.append("<details><summary>full diagram: every lifeline and call</summary>"
+                       + _figure(drawing, f"{f.slug}--full-", "every lifeline and call")
+                       + "</details>")
+        elif drawing:
+            out.append(_figure(drawing, f"{f.slug}--full-", "every lifeline and call"))
         else:
             out.append('<p class="meta">(no diagram: Graphviz is not available)</p>')
         out.append(f"<details><summary>text trace</summary><pre>{_h(render_text(f.trace))}"
@@ -388,7 +424,8 @@ def _html_spec(cmp: Comparison, svg: SvgRenderer) -> list[str]:
 
 
 def write_report(out: Path, cmps: list[Comparison], info: ToolInfo, total_seconds: float,
-                 svg: SvgRenderer = default_svg) -> list[Path]:
+                 svg: SvgRenderer = default_svg,
+                 narrow: SvgRenderer | None = narrow_svg) -> list[Path]:
     """Write `out` (.md or .html) atomically; Markdown gets its diagrams in `<stem>_files/`.
 
     Returns every file written, the report last.
@@ -399,7 +436,7 @@ def write_report(out: Path, cmps: list[Comparison], info: ToolInfo, total_second
     written: list[Path] = []
     match out.suffix.lower():
         case ".html" | ".htm":
-            write_text_atomic(out, render_html(cmps, info, svg, total_seconds))
+            write_text_atomic(out, render_html(cmps, info, svg, total_seconds, narrow))
         case ".md" | ".markdown":
             folder = out.parent / f"{out.stem}_files"
             drawings = {}

@@ -33,3 +33,15 @@ if [ "$installed" != "$here/checker" ] \
   python3 -m pip install -q --disable-pip-version-check -e '.[dev]' >&2
   command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
 fi
+
+# the mermaid npm package (and jsdom to run it under node) for tests/test_mermaid.py, which
+# parses drvmc's `--to mermaid` diagrams; project-local in build/node, skipped without npm
+mermaid_dir=build/node
+if command -v npm >/dev/null 2>&1 && [ ! -d "$mermaid_dir/node_modules/mermaid" ]; then
+  echo "setup: installing mermaid and jsdom (npm, into $mermaid_dir)" >&2
+  mkdir -p "$mermaid_dir"
+  [ -f "$mermaid_dir/package.json" ] || echo '{"name": "drvmc-test-tools", "private": true}' \
+    > "$mermaid_dir/package.json"
+  npm install --prefix "$mermaid_dir" --no-audit --no-fund --silent mermaid@11.17.2 \
+    jsdom@29.1.1 >&2
+fi

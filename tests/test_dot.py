@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from drvmc.checker.verdict.trace import CallRecord, Loc, Trace, TraceStep, Violation, diff_states
+from drvmc.checker.verdict.trace import (
+    CallRecord,
+    CausalSlice,
+    Cause,
+    Loc,
+    StepSlice,
+    Trace,
+    TraceStep,
+    Violation,
+    diff_states,
+)
 from drvmc.counterexamples.dot import render_dot, render_pdf, render_png, render_svg
 from tests.render_helpers import RENDER, real_traces
 
@@ -215,3 +225,58 @@ def test_render_without_dot_on_the_command_line(toy: Trace, tmp_path: Path) -> N
                        check=False)
     assert p.returncode == 3, p.stderr
     assert "apt-get install graphviz" in p.stderr and "Traceback" not in p.stderr
+
+
+# ---------------------------------------------------------------------- the narrow view
+
+
+def test_narrow_dot_golden(toy: Trace) -> None:
+    _golden("component_toy.narrow.dot", render_dot(toy, narrow=True))
+
+
+def _svg_width(svg: str) -> float:
+    m = re.search(r'<svg width="([\d.]+)pt"', svg)
+    assert m is not None
+    return float(m.group(1))
+
+
+def s4_sliced() -> Trace:
+    """S4 in small with a causal slice fixed here (the slicer's own is tested elsewhere): the
+    iomap mapped in step 3, released in step 4 by the devres group, used in step 5."""
+    t = real_traces("s4_mini.drv")["use_after_release"]
+    chain3 = ("pcim_iomap(hda)", "devres_add(hda, iomap)")
+    chain4 = ("component_del(gpu)", "take_down_master(hda)", "devres_release_group(hda, NULL)")
+    causal = CausalSlice(("live[iomap]",), ("azx_runtime_resume(hda)",), (
+        StepSlice(3, (Cause(chain3, ("live[iomap]",)),), (0, 1)),
+        StepSlice(4, (Cause(chain4, ("live[iomap]",)),), (0, 1, 3)),
+        StepSlice(5, (), (0,))))
+    return replace(t, causal=causal)
+
+
+def test_narrow_keeps_only_the_slices_lifelines() -> None:
+    t = s4_sliced()
+    dot, whole = render_dot(t, narrow=True), render_dot(t)
+
+    def heads(d: str) -> list[str]:
+        return re.findall(r"^\s*lane_top_\d+ \[label=(\S+)", d, re.M)
+
+    assert heads(whole) == ["i915_probe", "hda_probe", "i915_unbind", "hda_runtime_resume",
+                            "gpu", "hda", "acomp_match", "iomap"]
+    # i915_probe acts only in step 1, acomp_match is touched only in step 2: off the slice
+    assert heads(dot) == ["hda_probe", "i915_unbind", "hda_runtime_resume", "gpu", "hda",
+                          "iomap"]
+    for i in (1, 2):  # a step off the slice: one grey line, no arrow
+        label = _attrs(dot, f"s{i}_0_l")["label"]
+        assert label.startswith(f"{t.steps[i - 1].actor}: ") and "off the slice" in label
+        assert f"s{i}_0_a" not in dot
+    # step 4 draws its slice's three calls, not component_unbind_all
+    assert "component_unbind_all" in whole and "component_unbind_all" not in dot
+    assert [_attrs(dot, f"s4_{r}_l")["label"].strip(" ↳") for r in range(3)] == list(
+        t.causal.steps[1].causes[0].chain if t.causal else ())
+    assert "legend" not in dot and "legend" in whole
+    assert _svg_width(render_svg(t, narrow=True)) < 0.8 * _svg_width(render_svg(t))
+
+
+def test_narrow_without_a_slice_is_the_whole_diagram(toy: Trace) -> None:
+    bare = replace(toy, causal=None)  # a deadlock has none
+    assert render_dot(bare, narrow=True) == render_dot(bare) == render_dot(toy)

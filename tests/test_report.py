@@ -6,6 +6,8 @@ Regenerate the golden Markdown after an intended change with
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import re
 import shutil
@@ -13,6 +15,7 @@ import struct
 import subprocess
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -106,6 +109,8 @@ def _png_rgb(data: bytes) -> tuple[int, int, list[bytes]]:
                     pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                     pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
                     line[i] = (line[i] + pred) & 255
+                case _:  # 0: the row as it is
+                    pass
         prev = line
         rgb = bytes(line) if bpp == 3 else bytes(v for k, v in enumerate(line) if k % 4 != 3)
         rows.append(rgb)
@@ -120,12 +125,24 @@ def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (scripts/setup.sh)")
-@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz is not installed")
-def test_html_report_renders_in_chromium(tmp_path: Path) -> None:
-    page = tmp_path / "report.html"
-    r = CliRunner().invoke(app, ["report", str(FIX), "-o", str(page)])
+needs_browser = [
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (scripts/setup.sh)"),
+    pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz is not installed")]
+
+
+@pytest.fixture(scope="module")
+def fixture_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The HTML report of tests/fixtures/compare (three specs, six counterexamples)."""
+    page = tmp_path_factory.mktemp("report") / "report.html"
+    r = CliRunner().invoke(app, ["report", str(ROOT / FIX), "-o", str(page)])
     assert r.exit_code == 0, r.stdout + r.stderr
+    return page
+
+
+@needs_browser[0]
+@needs_browser[1]
+def test_html_report_renders_in_chromium(fixture_page: Path, tmp_path: Path) -> None:
+    page = fixture_page
     url = page.resolve().as_uri()
 
     dom = _chromium(["--dump-dom", url], tmp_path).stdout
@@ -135,13 +152,15 @@ def test_html_report_renders_in_chromium(tmp_path: Path) -> None:
     assert '<td class="VIOLATED" title="expected VIOLATED 3; VIOLATED at length 3">VIOLATED 3' \
            "</td>" in matrices[1]
     assert "takes away: target port_configured (reached by v6, UNREACHABLE here)" in dom
-    # every counterexample's diagram is an inline <svg> with drawn content and its labels
+    # every counterexample's diagram is an inline <svg> with drawn content and its labels:
+    # its causal slice, and the whole diagram behind a click (a deadlock has no slice)
     svgs = re.findall(r"<svg\b.*?</svg>", dom, flags=re.DOTALL)
-    n_cex = dom.count('<figure class="diagram">')
-    assert n_cex == len(svgs) == 6  # baseline 1, s0_resume 2, uaf 3
+    assert dom.count('<figure class="diagram">') == len(svgs) == 11
+    assert dom.count("<h4 ") == 6  # baseline 1, s0_resume 2, uaf 3
+    assert dom.count("<summary>full diagram: every lifeline and call</summary>") == 5
     for s in svgs:
         assert s.count("<text") >= 3 and ("<polygon" in s or "<path" in s)
-    labels = re.findall(r"<text\b[^>]*>([^<]*)</text>", svgs[1])  # s0_resume's null_deref
+    labels = re.findall(r"<text\b[^>]*>([^<]*)</text>", svgs[2])  # s0_resume's null_deref
     assert {"larb_probe", "aggregate", "NULL Mmu handle dereferenced"} <= set(labels)
 
     shot = tmp_path / "shot.png"
@@ -167,3 +186,79 @@ def test_html_report_renders_in_chromium(tmp_path: Path) -> None:
     assert count(0, height, (0xF8, 0xD0, 0xD0)) > 2000  # VIOLATED cells
     assert count(0, height, (0xCF, 0xEC, 0xCF)) > 2000  # PROVEN cells
     assert ink(height // 2, height) > 3000
+
+
+# A script run by Chromium after the page is laid out: it opens every <details> (the whole
+# diagrams behind a click), then writes into the page, as JSON, every diagram text's rendered
+# font size (its computed size times the scale from SVG units to CSS pixels) and box height,
+# each diagram's drawn width over its natural width, and every id the DOM holds twice.
+_MEASURE = """<script>
+(() => {
+  for (const d of document.querySelectorAll("details")) d.open = true;
+  const out = {texts: [], scales: [], dups: []};
+  for (const svg of document.querySelectorAll("figure.diagram svg")) {
+    const natural = parseFloat(svg.getAttribute("width")) * 4 / 3;  // pt to CSS px
+    out.scales.push(svg.getBoundingClientRect().width / natural);
+    for (const t of svg.querySelectorAll("text")) {
+      if (!t.textContent.trim()) continue;
+      const m = t.getScreenCTM();
+      const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.c, m.d);
+      out.texts.push([px, t.getBoundingClientRect().height, t.textContent]);
+    }
+  }
+  const seen = new Map();
+  for (const e of document.querySelectorAll("[id]")) seen.set(e.id, (seen.get(e.id) || 0) + 1);
+  out.dups = [...seen].filter(([, n]) => n > 1);
+  const pre = document.createElement("pre");
+  pre.id = "drvmc-measure";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>"""
+
+
+def _measure(page: Path, tmp: Path) -> dict[str, list[Any]]:
+    measured = tmp / "measured.html"
+    text = page.read_text(encoding="utf-8")
+    assert text.count("</body>") == 1
+    measured.write_text(text.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    dom = _chromium(["--dump-dom", measured.resolve().as_uri()], tmp).stdout
+    m = re.search(r'<pre id="drvmc-measure">(.*?)</pre>', dom, flags=re.DOTALL)
+    assert m is not None, dom[-2000:]
+    data: dict[str, list[Any]] = json.loads(html.unescape(m.group(1)))
+    # the ids as the browser parsed them, counted again outside the page's script
+    ids = re.findall(r"<[^>]*?\sid=\"([^\"]*)\"", dom)
+    assert len(ids) == len(set(ids)), sorted({x for x in ids if ids.count(x) > 1})
+    return data
+
+
+def _assert_legible(data: dict[str, list[Any]], diagrams: int) -> None:
+    assert len(data["scales"]) == diagrams
+    # natural size: the figure scrolls, the drawing is not shrunk into the column
+    assert all(abs(s - 1) < 0.01 for s in data["scales"]), data["scales"]
+    assert len(data["texts"]) > 20 * diagrams
+    small = [(round(px, 2), round(h, 2), t) for px, h, t in data["texts"] if px < 9 or h < 9]
+    assert small == []
+    assert data["dups"] == []
+
+
+@needs_browser[0]
+@needs_browser[1]
+def test_html_diagrams_are_legible_with_unique_ids(fixture_page: Path, tmp_path: Path) -> None:
+    # the issue's report, before: text scaled to 4-5 px, `graph0`, `node1`, … on every diagram
+    raw = fixture_page.read_text(encoding="utf-8")
+    assert raw.count("<svg") == 11 and 'id="graph0"' not in raw
+    _assert_legible(_measure(fixture_page, tmp_path), 11)
+
+
+@pytest.mark.slow
+@needs_browser[0]
+@needs_browser[1]
+def test_specs_report_is_legible_in_chromium(tmp_path: Path) -> None:
+    """The report of specs/ (minutes): every diagram's text at 9 px or more, no id twice."""
+    page = tmp_path / "specs.html"
+    r = CliRunner().invoke(app, ["report", str(ROOT / "specs"), "-o", str(page)])
+    assert r.exit_code == 0, r.stdout + r.stderr
+    n = page.read_text(encoding="utf-8").count("<svg")
+    assert n >= 2 * len(list((ROOT / "specs").glob("*.drv")))
+    _assert_legible(_measure(page, tmp_path), n)
