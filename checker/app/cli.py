@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     import typer
 
     from drvmc.checker.app.baseline import Key, Outcome
-    from drvmc.checker.app.driver import VariantStart
+    from drvmc.checker.app.distributed import Matrix
+    from drvmc.checker.app.driver import CheckOptions, VariantStart
     from drvmc.checker.verdict.records import SpecReport
     from drvmc.checker.verdict.trace import Trace
 
@@ -488,6 +489,16 @@ def check(
     full: Annotated[bool, typer.Option(
         "--full", help="traces list every call and change of every step, not the causal "
                        "slice first with the rest folded")] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-j", help="run the jobs (a variant of a spec each) on a local Dask cluster "
+                                "of N processes, started only when the work is worth it "
+                                "(docs/DISTRIBUTED.md)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS", help="run the jobs on the Dask cluster whose scheduler "
+                                               "is at ADDRESS (tcp://HOST:PORT)")] = None,
+    job_timeout: Annotated[float | None, typer.Option(
+        "--job-timeout", help="with --workers/--scheduler: a job still running after this many "
+                              "seconds is UNKNOWN")] = None,
     dump_after: Annotated[str | None, typer.Option(
         "--dump-after", metavar="STAGE",
         help="stop after a stage of the pipeline and print what it hands on: parse, load, "
@@ -522,14 +533,17 @@ def check(
                             explicit_states=explicit_states)
         old = _before_the_run(run, check_options_error(opts), baseline, save_baseline,
                               trace_dir)
-        for target, problem in spec_targets(specs):
+        targets = spec_targets(specs)
+        matrix = _matrix(run, targets, opts, workers, scheduler, job_timeout)
+        for i, (target, problem) in enumerate(targets):
             if problem is not None:
                 run.error(problem, str(target))
                 continue
-            progress = _Progress(fmt is Format.text and _on_terminal(), str(target), depth,
-                                 engine)
+            progress = _Progress(fmt is Format.text and _on_terminal() and matrix is None,
+                                 str(target), depth, engine)
             try:
-                rep = check_spec(target, opts, progress, progress.variant)
+                rep = (check_spec(target, opts, progress, progress.variant) if matrix is None
+                       else matrix.report(i))
             except (Interrupted, KeyboardInterrupt):
                 raise
             except Exception as e:  # reported per spec; the others go on
@@ -538,7 +552,7 @@ def check(
                 continue
             finally:
                 progress.clear()
-            if interrupt_requested():
+            if interrupt_requested() and matrix is None:
                 run.interrupted(rep, traces)  # it ended, but an interrupt came: no files
             run.reports.append(rep)
             run.specs_json.append(report_json(rep))
@@ -572,6 +586,57 @@ def check(
     except KeyboardInterrupt:
         run.interrupted(None, traces)
     _exit(_finish(run, old, baseline, save_baseline, timings))
+
+
+def _matrix(run: _Run | None, targets: list[tuple[Path, UsageError | None]], opts: CheckOptions,
+            workers: int | None, scheduler: str | None,
+            job_timeout: float | None) -> Matrix | None:
+    """`--workers`/`--scheduler`: every job of the run, spread over this process and a Dask
+    cluster (app.distributed), before anything is printed; None: the serial run (no option, or
+    one worker and no time-out: one process is enough). Dask is imported only here."""
+    if scheduler is None and job_timeout is None and (workers is None or workers == 1):
+        return None
+    from drvmc.checker.app.distributed import ClusterOptions, cluster_options_error, run_matrix
+
+    cluster = ClusterOptions(workers, scheduler, job_timeout)
+    shown = _JobsProgress(_on_terminal() and (run is None or run.fmt is Format.text))
+    try:
+        problem = cluster_options_error(cluster)
+        if problem is not None:
+            raise problem
+        return run_matrix(targets, opts, cluster, shown)
+    except DrvmcError as e:
+        if run is None or isinstance(e, Interrupted):
+            raise
+        run.stop(e)
+    finally:
+        shown.clear()
+
+
+class _JobsProgress:
+    """A distributed run's progress on a terminal: jobs done of the total (rich, on stderr)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar: rich.progress.Progress | None = None
+        self._task: rich.progress.TaskID | None = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            self._bar = Progress("jobs", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                 console=Console(stderr=True), transient=True,
+                                 redirect_stdout=False, redirect_stderr=False)
+            self._task = self._bar.add_task("jobs", total=None)
+            self._bar.start()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, completed=done, total=total)
+
+    def clear(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def _unless_interrupted(e: BaseException) -> None:
@@ -660,13 +725,28 @@ def compare(
     timings: Annotated[bool, typer.Option(
         "--timings/--no-timings", help="end the text summary with the time taken (off: the "
                                        "output is byte-identical across runs)")] = True,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-j", help="run the jobs (a variant of a spec each) on a local Dask cluster "
+                                "of N processes, started only when the work is worth it "
+                                "(docs/DISTRIBUTED.md)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS", help="run the jobs on the Dask cluster whose scheduler "
+                                               "is at ADDRESS (tcp://HOST:PORT)")] = None,
+    job_timeout: Annotated[float | None, typer.Option(
+        "--job-timeout", help="with --workers/--scheduler: a job still running after this many "
+                              "seconds is UNKNOWN")] = None,
 ) -> None:
     """Compare patch variants: a matrix of properties by variants; for each fix, where its runs
     part from the original's counterexamples, what it takes away and what it breaks."""
     run = _Run(fmt, {"z3": _z3_version()})
     old: dict[Key, Outcome] | None = None
     try:
-        from drvmc.checker.app.compare import CompareOptions, compare_spec
+        from drvmc.checker.app.compare import (
+            CompareOptions,
+            compare_report,
+            compare_spec,
+            compared_variants,
+        )
         from drvmc.checker.app.driver import CheckOptions, check_options_error, spec_targets
         from drvmc.counterexamples.comparison import comparison_json, format_comparison
 
@@ -677,14 +757,17 @@ def compare(
                                   engine=engine.value)
         opts = CompareOptions(check_opts)
         old = _before_the_run(run, check_options_error(check_opts), baseline, save_baseline)
-        for target, problem in spec_targets(specs):
+        targets = spec_targets(specs)
+        matrix = _matrix(run, targets, compared_variants(opts), workers, scheduler, job_timeout)
+        for i, (target, problem) in enumerate(targets):
             if problem is not None:
                 run.error(problem, str(target))
                 continue
-            progress = _Progress(fmt is Format.text and _on_terminal(), str(target), depth,
-                                 engine)
+            progress = _Progress(fmt is Format.text and _on_terminal() and matrix is None,
+                                 str(target), depth, engine)
             try:
-                cmp = compare_spec(target, opts, progress)
+                cmp = (compare_spec(target, opts, progress) if matrix is None
+                       else compare_report(matrix.report(i), opts))
             except (Interrupted, KeyboardInterrupt):
                 raise
             except Exception as e:  # reported per spec; the others go on
@@ -693,7 +776,7 @@ def compare(
                 continue
             finally:
                 progress.clear()
-            if interrupt_requested():
+            if interrupt_requested() and matrix is None:
                 run.interrupted(cmp.report, True)
             run.reports.append(cmp.report)
             run.specs_json.append({**report_json(cmp.report),
@@ -726,12 +809,27 @@ def report(
     engine: Annotated[EngineChoice, typer.Option(
         "--engine", "-e", help="as for check (auto or pdr give proofs with their invariants)")]
     = EngineChoice.auto,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-j", help="run the jobs (a variant of a spec each) on a local Dask cluster "
+                                "of N processes, started only when the work is worth it "
+                                "(docs/DISTRIBUTED.md)")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="ADDRESS", help="run the jobs on the Dask cluster whose scheduler "
+                                               "is at ADDRESS (tcp://HOST:PORT)")] = None,
+    job_timeout: Annotated[float | None, typer.Option(
+        "--job-timeout", help="with --workers/--scheduler: a job still running after this many "
+                              "seconds is UNKNOWN")] = None,
 ) -> None:
     """Write a report for a write-up: per spec its summary, the variant matrix, what each fix
     does, every counterexample as a sequence diagram, the proofs and the coverage witnesses."""
     start = time.monotonic()
     try:
-        from drvmc.checker.app.compare import CompareOptions, compare_spec
+        from drvmc.checker.app.compare import (
+            CompareOptions,
+            compare_report,
+            compare_spec,
+            compared_variants,
+        )
         from drvmc.checker.app.driver import CheckOptions, check_options_error, spec_files
         from drvmc.checker.fileio import check_output_path
         from drvmc.counterexamples.report import ToolInfo, write_report
@@ -747,7 +845,13 @@ def report(
             raise UsageError(f"{output}: the report must end in .md or .html")
         check_output_path(output, probe=True)  # now, not after the work
         cmps = []
-        for f in spec_files(specs):
+        files = spec_files(specs)
+        matrix = _matrix(None, [(f, None) for f in files], compared_variants(opts), workers,
+                         scheduler, job_timeout)
+        for i, f in enumerate(files):
+            if matrix is not None:
+                cmps.append(compare_report(matrix.report(i), opts))
+                continue
             progress = _Progress(_on_terminal(), str(f), depth, engine)
             try:
                 cmps.append(compare_spec(f, opts, progress))
@@ -930,6 +1034,7 @@ class RenderFormat(StrEnum):
     png = "png"
     pdf = "pdf"
     dot = "dot"
+    mermaid = "mermaid"
     text = "text"
 
 
@@ -940,14 +1045,20 @@ def render(
     = RenderFormat.svg,
     output: Annotated[Path | None, typer.Option("--output", "-o",
                                                 help="write here instead of stdout")] = None,
+    narrow: Annotated[bool, typer.Option(
+        "--narrow", help="diagrams: only the causal slice's lifelines and calls, the other "
+                         "steps folded (a paper column, a Markdown page)")] = False,
 ) -> None:
-    """Re-render a saved ITF trace as a sequence diagram (svg, png, pdf, dot) or as text."""
+    """Re-render a saved ITF trace as a sequence diagram (svg, png, pdf, dot, mermaid) or as
+    text."""
     try:
         from drvmc.counterexamples.files import RenderTo, load_trace, render_as, write_output
 
         if output is None and to in (RenderFormat.png, RenderFormat.pdf) and sys.stdout.isatty():
             raise UsageError(f"{to.value.upper()} output needs -o FILE (or a pipe)")
-        data = render_as(load_trace(trace), RenderTo(to.value))
+        if narrow and to is RenderFormat.text:
+            raise UsageError("--narrow is for diagrams: the text is the causal view already")
+        data = render_as(load_trace(trace), RenderTo(to.value), narrow)
         if output is not None:
             write_output(output, data)
         else:
@@ -958,6 +1069,53 @@ def render(
     except DrvmcError as e:
         _print_error(e)
         _exit(e.exit_code)
+
+
+def extract_cmd(
+    sources: Annotated[list[Path], typer.Argument(metavar="DRIVER.c",
+                                                  help="the driver's C files")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="write the spec here (SPEC.drv) instead of stdout")] = None,
+    patch: Annotated[list[Path] | None, typer.Option(
+        "--patch", help="a proposed fix (unified diff): one variant each")] = None,
+    mapping: Annotated[Path | None, typer.Option(
+        "--mapping", help="a TOML table of C functions → library procedures, added to the "
+                          "bundled one (docs/EXTRACT.md)")] = None,
+) -> None:
+    """Extract a spec from a driver's C source (tree-sitter), a variant per --patch."""
+    try:
+        # tree-sitter is imported only here, inside the extractor
+        from drvmc.extract import extract, write_spec
+
+        result = extract(list(sources), list(patch or []), mapping)
+        if output is not None:
+            write_spec(output, result.spec, [*sources, *(patch or [])])
+            _err(result.summary)
+        else:
+            _echo(result.spec, nl=False)
+    except KeyboardInterrupt:
+        _say_interrupted("drvmc: interrupted")
+        _exit(ExitCode.INTERRUPTED)
+    except DrvmcError as e:
+        _print_error(e)
+        _exit(e.exit_code)
+
+
+def lsp(
+    lib_path: Annotated[list[Path] | None, typer.Option(
+        "--lib-path", help="also resolve `use` here (as check --lib-path)")] = None,
+    stdio: Annotated[bool, typer.Option(
+        "--stdio", help="talk over stdin/stdout: the only transport, so this is the "
+                        "default; accepted because editors pass it")] = False,
+) -> None:
+    """Run the language server for .drv files (diagnostics, hover, go to definition,
+    completion) over stdio; editors/vscode/ starts it."""
+    try:
+        # pygls loads only here: every other command starts without it
+        from drvmc.lsp.server import serve
+    except ImportError as e:
+        raise UsageError(f"drvmc lsp needs pygls ({e}): pip install 'pygls>=2'") from None
+    serve(_version(), tuple(lib_path or ()))
 
 
 def _version() -> str:
@@ -1006,8 +1164,9 @@ def _get_app() -> typer.Typer:
                                help="drvmc: a model checker for Linux driver-core lifecycle "
                                     "bugs.")
         a.callback()(_root)
-        for fn in (check, compare, report, parse, export, render):
+        for fn in (check, compare, report, parse, export, render, lsp):
             a.command()(fn)
+        a.command("extract")(extract_cmd)
         a.command("version")(version_cmd)
         _App.built = a
     return _App.built

@@ -57,12 +57,23 @@ class CompareOptions:
 
 def compare_spec(path: Path, opts: CompareOptions,
                  progress: Progress | None = None) -> Comparison:
+    return compare_report(check_spec(path, compared_variants(opts), progress), opts)
+
+
+def compared_variants(opts: CompareOptions) -> CheckOptions:
+    """The check a comparison needs: the original and the chosen fixes (default: every one)."""
     chk = opts.check
     if chk.variants and opts.original not in chk.variants:
-        chk = replace(chk, variants=(opts.original, *chk.variants))
-    elif not chk.variants:
-        chk = replace(chk, all_variants=True)
-    report = check_spec(path, chk, progress)
+        return replace(chk, variants=(opts.original, *chk.variants))
+    if not chk.variants:
+        return replace(chk, all_variants=True)
+    return chk
+
+
+def compare_report(report: SpecReport, opts: CompareOptions) -> Comparison:
+    """The comparison of the variants of a checked spec (`compared_variants`), however it was
+    checked (in this process or as a matrix of jobs: app.distributed)."""
+    chk = opts.check
     start = time.monotonic()
     props: list[str] = []
     for r in report.rows:

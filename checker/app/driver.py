@@ -18,7 +18,7 @@ from drvmc.checker.engines.vacuity import flag_assumptions, flag_vacuous
 from drvmc.checker.errors import Interrupted, UsageError, interrupt_requested
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.ir.elaborate import BASE_VARIANT, elaborate, variant_names
-from drvmc.checker.lang.loader import load_program
+from drvmc.checker.lang.loader import Program, load_program
 from drvmc.checker.verdict.records import Row, SpecReport
 from drvmc.checker.verdict.results import (
     Result,
@@ -167,12 +167,21 @@ def check_options_error(opts: CheckOptions) -> UsageError | None:
     return None
 
 
-def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None,
-               on_variant: Callable[[VariantStart], None] | None = None) -> SpecReport:
+@dataclass(frozen=True)
+class SpecPlan:
+    """A spec loaded and its variants chosen: all a job needs to check one variant (the program
+    holds the text of the spec and of every library file it uses, so a job reads no file)."""
+
+    path: Path
+    program: Program
+    chosen: tuple[str, ...]
+
+
+def plan_spec(path: Path, opts: CheckOptions) -> SpecPlan:
+    """Load a spec and choose its variants (the cheap part of `check_spec`, before any engine)."""
     problem = check_options_error(opts)
     if problem is not None:
         raise problem
-    start = time.monotonic()
     program = load_program(path, opts.lib_paths)
     names = variant_names(program)
     if opts.all_variants:
@@ -184,10 +193,37 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None,
         chosen = [v for v in names if v in opts.variants]
     else:
         chosen = [BASE_VARIANT]
-    models = {v: elaborate(program, v) for v in chosen}
+    return SpecPlan(path, program, tuple(chosen))
+
+
+def variant_properties(m: I.Model, opts: CheckOptions) -> list[I.Property]:
+    """The properties of one variant the options ask to check."""
+    return [p for p in m.properties
+            if (not opts.properties or p.name in opts.properties)
+            and (opts.deadlock or p.kind is not I.PropKind.DEADLOCK)]
+
+
+def run_engine(m: I.Model, opts: CheckOptions, progress: Progress | None = None) -> list[Result]:
+    """The chosen engine on one variant's properties: the expensive part, one job of a matrix.
+
+    Each variant starts on a fresh z3 context: which of the shortest counterexamples the solver
+    finds depends on what its context has seen, and a variant's results must not depend on the
+    variants that ran before it in the same process (app.distributed runs them anywhere, in any
+    order). Nothing built in the old context is used again (the terms live in each engine's
+    encoding); the old context is freed with its last term."""
+    import z3
+
+    z3.z3._main_ctx = None  # z3 has no public way to start over; main_ctx() makes a new one
+    return ENGINES[opts.engine](m, functools.partial(Encoding, m), variant_properties(m, opts),
+                                opts, progress)
+
+
+def start_report(plan: SpecPlan, models: dict[str, I.Model],
+                 opts: CheckOptions) -> tuple[SpecReport, list[str]]:
+    """The empty report of a spec, and every property name its variants have (in order)."""
     base = next(iter(models.values()))
-    report = SpecReport(str(program.main.path), base.spec, base.description, chosen,
-                        models=models, program=program)
+    report = SpecReport(str(plan.program.main.path), base.spec, base.description,
+                        list(plan.chosen), models=models, program=plan.program)
     all_props: list[str] = []
     for m in models.values():
         for p in m.properties:
@@ -195,17 +231,56 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None,
                 all_props.append(p.name)
     for want in opts.properties:
         if want not in all_props:
-            raise UsageError(f"{path}: no property '{want}' (properties: {', '.join(all_props)})")
-    engine = ENGINES[opts.engine]
+            raise UsageError(f"{plan.path}: no property '{want}' "
+                             f"(properties: {', '.join(all_props)})")
+    return report, all_props
+
+
+def add_rows(report: SpecReport, all_props: list[str], opts: CheckOptions, v: str,
+             raw: list[Result]) -> None:
+    """One variant's rows from its engine's results: vacuity, slicing, assumptions, expectations
+    (the same whichever process ran the engine)."""
+    models = report.models
+    m = models[v]
+    flagged, vacuity_declared = flag_vacuous(m, raw)
+    flagged = [replace(r, trace=slice_trace(m, r.trace)) if r.trace is not None else r
+               for r in flagged]
+    flagged = flag_assumptions(m, flagged)
+    results = {r.prop: r for r in flagged}
+    for name in all_props:
+        if opts.properties and name not in opts.properties:
+            continue
+        if name in results:
+            r = results[name]
+        elif any(p.name == name for p in m.properties):
+            continue  # filtered out (e.g. --no-deadlock)
+        else:
+            # the variant has no check of this kind at all: nothing can fail
+            kind = next(mm.prop(name).kind for mm in models.values()
+                        if any(p.name == name for p in mm.properties))
+            if kind is I.PropKind.DEADLOCK and not opts.deadlock:
+                continue
+            r = Result(name, kind, Status.NO_CHECK, 0, "static",
+                       reason="not in this variant")
+        exp = expectation_for(m, name) if any(p.name == name for p in m.properties) else None
+        report.rows.append(Row(v, r, expect_text(m, name) if exp or any(
+            p.name == name for p in m.properties) else status_word(Status.NO_CHECK),
+            matches(r, exp) and (not r.vacuous or vacuity_declared)))
+
+
+def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None,
+               on_variant: Callable[[VariantStart], None] | None = None) -> SpecReport:
+    start = time.monotonic()
+    plan = plan_spec(path, opts)
+    models = {v: elaborate(plan.program, v) for v in plan.chosen}
+    report, all_props = start_report(plan, models, opts)
     interrupted = False
     for i, (v, m) in enumerate(models.items(), start=1):
-        props = [p for p in m.properties
-                 if (not opts.properties or p.name in opts.properties)
-                 and (opts.deadlock or p.kind is not I.PropKind.DEADLOCK)]
+        props = variant_properties(m, opts)
         if on_variant is not None:
             on_variant(VariantStart(i, len(models), v, tuple(p.name for p in props)))
         try:
-            raw = engine(m, functools.partial(Encoding, m), props, opts, progress)
+            raw = run_engine(m, opts, progress)
         except (KeyboardInterrupt, Exception) as e:
             # Ctrl-C/SIGTERM: report what is known (this variant's partial results, the variants
             # done before it), then stop. Any other error is the interrupt too when one is
@@ -217,30 +292,7 @@ def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None,
             raw = e.partial if isinstance(e, Interrupted) and isinstance(e.partial, list) else [
                 Result(p.name, p.kind, Status.UNKNOWN, 0, opts.engine, interrupted=True,
                        reason="interrupted before it was checked") for p in props]
-        flagged, vacuity_declared = flag_vacuous(m, raw)
-        flagged = [replace(r, trace=slice_trace(m, r.trace)) if r.trace is not None else r
-                   for r in flagged]
-        flagged = flag_assumptions(m, flagged)
-        results = {r.prop: r for r in flagged}
-        for name in all_props:
-            if opts.properties and name not in opts.properties:
-                continue
-            if name in results:
-                r = results[name]
-            elif any(p.name == name for p in m.properties):
-                continue  # filtered out (e.g. --no-deadlock)
-            else:
-                # the variant has no check of this kind at all: nothing can fail
-                kind = next(mm.prop(name).kind for mm in models.values()
-                            if any(p.name == name for p in mm.properties))
-                if kind is I.PropKind.DEADLOCK and not opts.deadlock:
-                    continue
-                r = Result(name, kind, Status.NO_CHECK, 0, "static",
-                           reason="not in this variant")
-            exp = expectation_for(m, name) if any(p.name == name for p in m.properties) else None
-            report.rows.append(Row(v, r, expect_text(m, name) if exp or any(
-                p.name == name for p in m.properties) else status_word(Status.NO_CHECK),
-                matches(r, exp) and (not r.vacuous or vacuity_declared)))
+        add_rows(report, all_props, opts, v, raw)
         if interrupted:
             report.seconds = time.monotonic() - start
             raise Interrupted(report)
