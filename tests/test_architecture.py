@@ -17,8 +17,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = {"checker": "drvmc.checker", "translators": "drvmc.translators",
+# the top-level folders, linked from drvmc/ (see test_the_namespace_links_point_at_the_folders)
+LINKED_DIRS = {"checker": "drvmc.checker", "translators": "drvmc.translators",
                "counterexamples": "drvmc.counterexamples"}
+SOURCE_DIRS = {**LINKED_DIRS, "drvmc/lsp": "drvmc.lsp", "drvmc/extract": "drvmc.extract"}
 
 # room -> rank; a module may import from rooms of lower rank and from its own room
 ROOMS: dict[str, int] = {
@@ -30,6 +32,8 @@ ROOMS: dict[str, int] = {
     "drvmc.translators": 5,
     "drvmc.checker.engines": 6,
     "drvmc.counterexamples": 6,
+    "drvmc.lsp": 6,  # the language server: the front end and elaboration, for the editor
+    "drvmc.extract": 6,  # C driver sources -> a .drv spec (tree-sitter), then lang checks it
     "drvmc.checker.app": 7,
     "drvmc.checker": 8,  # the package itself and `python -m drvmc.checker`
 }
@@ -173,6 +177,6 @@ def test_a_circle_is_caught() -> None:
 
 def test_the_namespace_links_point_at_the_folders() -> None:
     # drvmc/ holds links so the checkout imports as installed (`import drvmc.checker`)
-    for folder in SOURCE_DIRS:
+    for folder in LINKED_DIRS:
         link = ROOT / "drvmc" / folder
         assert link.is_symlink() and link.resolve() == (ROOT / folder).resolve()

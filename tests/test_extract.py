@@ -24,8 +24,8 @@ from drvmc.checker.app.driver import CheckOptions, check_spec
 from drvmc.checker.errors import DrvmcError, UsageError
 from drvmc.checker.ir.elaborate import elaborate, variant_names
 from drvmc.checker.lang.loader import load_program
-from drvmc.extract import extract
 from drvmc.extract.patching import PatchError, apply_patch, subject
+from drvmc.extract.pipeline import extract
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "extract"
 

@@ -14,75 +14,44 @@ with the exhaustive search on every variant.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from drvmc.checker.app.driver import CheckOptions, check_spec
-from drvmc.checker.engines.bmc import run_bmc
-from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
-from drvmc.checker.engines.kind import KindOptions, run_kind
-from drvmc.checker.engines.pdr import PdrOptions, run_pdr
-from drvmc.checker.engines.unroll import BmcOptions
-from drvmc.checker.ir.elaborate import elaborate, variant_names
-from drvmc.checker.lang.loader import load_program
 from drvmc.checker.verdict.records import SpecReport
-from drvmc.checker.verdict.results import Result, Status
-from drvmc.translators.z3_encoding import Encoding
-from tests.gen_specs import agree, describe
+from drvmc.checker.verdict.results import Status
+from tests.lib_specs import disagreements, engine_cases, reports_of, row, specs_in, unmet_expects
 
 HERE = Path(__file__).resolve().parent / "lib" / "objects"
-SPECS = sorted(HERE.glob("*.drv"))
-CASES = [(p, v) for p in SPECS for v in variant_names(load_program(p))]
-IDS = [f"{p.stem}-{v}" for p, v in CASES]
+SPECS = specs_in(HERE)
+CASES = engine_cases(SPECS)
 DEPTH = 14
 
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, SpecReport]:
-    return {p.stem: check_spec(p, CheckOptions(engine="auto", all_variants=True)) for p in SPECS}
+    return reports_of(SPECS)
 
-
-def _row(rep: SpecReport, variant: str, prop: str) -> Result:
-    return next(r.result for r in rep.rows if r.variant == variant and r.result.prop == prop)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
 def test_every_result_matches_its_expect(reports: dict[str, SpecReport], spec: Path) -> None:
     rep = reports[spec.stem]
-    bad = [f"{r.variant}/{r.result.prop}: {r.result.verdict_text()} (expected {r.expected})"
-           for r in rep.rows if not r.ok]
+    bad = unmet_expects(rep)
     assert not bad, "\n".join(bad)
     # the rows are proofs, not bounds: every run of these specs ends
     assert all(r.result.status is not Status.SAFE for r in rep.rows)
 
 
-@pytest.mark.parametrize(("spec", "variant"), CASES, ids=IDS)
-def test_engines_agree_with_the_exhaustive_search(spec: Path, variant: str) -> None:
-    model = elaborate(load_program(spec), variant)
-    props = list(model.properties)
-    ref = run_explicit(model, props, ExplicitOptions(depth=1000))
-    runs: dict[str, Callable[[], list[Result]]] = {
-        "bmc": lambda: run_bmc(model, Encoding(model), props, BmcOptions(depth=DEPTH)),
-        "kind": lambda: run_kind(model, Encoding(model), props, KindOptions(depth=DEPTH)),
-        "pdr": lambda: run_pdr(model, Encoding(model), props, PdrOptions(depth=DEPTH)),
-    }
-    bad: list[str] = []
-    for name, run in runs.items():
-        by_prop = {r.prop: r for r in run()}
-        for r in ref:
-            other = by_prop.get(r.prop)
-            if other is None:
-                bad.append(f"{name} gave no result for {r.prop}")
-            elif not agree(r, other):  # agree() takes a bound SAFE≤k beside a proof
-                bad.append(f"{r.prop}:\n{describe(r)}\n{describe(other)}")
+@pytest.mark.parametrize(("spec", "variant", "engine"), CASES)
+def test_engines_agree_with_the_exhaustive_search(spec: Path, variant: str, engine: str) -> None:
+    bad = disagreements(spec, variant, engine, DEPTH)
     assert not bad, "\n".join(bad)
 
 
 def test_devres_find_skips_entries_being_released(reports: dict[str, SpecReport]) -> None:
     rep = reports["devres_find"]
-    w = _row(rep, "original", "looked_while_dying").trace
+    w = row(rep, "original", "looked_while_dying").trace
     assert w is not None
     # the lookup ran while the release was in progress, with r0 off the list but still live
     peek = next(s for s in w.steps if s.actor == "peek")
@@ -92,7 +61,7 @@ def test_devres_find_skips_entries_being_released(reports: dict[str, SpecReport]
 
 
 def test_devres_get_frees_the_new_data_in_the_call(reports: dict[str, SpecReport]) -> None:
-    t = _row(reports["devres_get"], "uses_new_res", "use_after_release").trace
+    t = row(reports["devres_get"], "uses_new_res", "use_after_release").trace
     assert t is not None
     first, second = t.steps[0].state, t.steps[1].state
     assert first["first"] == "r0" and first["res_state"]["r0"] == "res_live"
@@ -104,34 +73,34 @@ def test_devres_get_frees_the_new_data_in_the_call(reports: dict[str, SpecReport
 def test_devres_destroy_and_release_return_enoent_without_warning(
         reports: dict[str, SpecReport]) -> None:
     for spec in ("devres_destroy", "devres_release"):
-        t = _row(reports[spec], "twice", "devres_warn").trace
+        t = row(reports[spec], "twice", "devres_warn").trace
         assert t is not None
         # the WARN is the caller's WARN_ON on -ENOENT, not the library's
         assert t.violation is not None
         assert t.violation.message.startswith("WARN_ON(devres_")
     # the second devres_release did not run the action again
-    assert _row(reports["devres_release"], "twice", "double_release").status is Status.PROVEN
+    assert row(reports["devres_release"], "twice", "double_release").status is Status.PROVEN
 
 
 def test_devm_kfree_warns_and_frees_nothing_on_misuse(reports: dict[str, SpecReport]) -> None:
     rep = reports["devm_kfree"]
     for variant in ("twice", "plain_kmalloc", "other_device", "action_data"):
-        t = _row(rep, variant, "devres_warn").trace
+        t = row(rep, variant, "devres_warn").trace
         assert t is not None and t.violation is not None
         assert t.violation.message == ("devm_kfree: memory not allocated by devm_kmalloc on "
                                        "this device")
-        assert _row(rep, variant, "double_release").status is Status.PROVEN
+        assert row(rep, variant, "double_release").status is Status.PROVEN
     # another device's memory stays on its owner's list and live until that one's unbind
-    t = _row(rep, "other_device", "devres_warn").trace
+    t = row(rep, "other_device", "devres_warn").trace
     assert t is not None
     assert t.steps[-1].state["res_state"]["m0"] == "res_live"
 
 
 def test_may_fail_is_off_by_default(reports: dict[str, SpecReport]) -> None:
     rep = reports["devm_kmalloc_may_fail"]
-    assert _row(rep, "unchecked", "use_before_acquire").status is Status.VIOLATED
-    assert _row(rep, "never_fails", "use_before_acquire").status is Status.PROVEN
-    t = _row(reports["devm_add_action_or_reset"], "double_undo", "double_release").trace
+    assert row(rep, "unchecked", "use_before_acquire").status is Status.VIOLATED
+    assert row(rep, "never_fails", "use_before_acquire").status is Status.PROVEN
+    t = row(reports["devm_add_action_or_reset"], "double_undo", "double_release").trace
     assert t is not None
     # the add failed, _or_reset ran the action, then the error path ran it again
     assert t.steps[0].state["ret"] == -12

@@ -1085,7 +1085,7 @@ def extract_cmd(
     """Extract a spec from a driver's C source (tree-sitter), a variant per --patch."""
     try:
         # tree-sitter is imported only here, inside the extractor
-        from drvmc.extract import extract, write_spec
+        from drvmc.extract.pipeline import extract, write_spec
 
         result = extract(list(sources), list(patch or []), mapping)
         if output is not None:

@@ -159,7 +159,7 @@ class Lowerer:
         where = f"{ctx.fn.file}:{line}"
         pending, ctx.pending = ctx.pending, []
         if not ctx.labelled:
-            out.append(" " * ind + f"# {where}: {text}")
+            out.append(" " * ind + f"# {where}: {' '.join(text.split())}")
             out.extend(pending)
             return
         name = f"l{line}"
@@ -169,7 +169,7 @@ class Lowerer:
             k += 1
         ctx.labels.add(name)
         self.counts.steps += 1
-        out.append(" " * ind + f"{name}:  # {where}: {text}")
+        out.append(" " * ind + f"{name}:  # {where}: {' '.join(text.split())}")
         ctx.step_uses.clear()
         out.extend(self.flush_uses(ctx, pending))
 
@@ -798,7 +798,12 @@ def _idents(e: C.Expr) -> list[str]:
 
 
 def _c_text(e: C.Expr | None) -> str:
-    """A short C rendering of an expression, for comments."""
+    """A short C rendering of an expression, for comments: on one line, whatever the source
+    held (a string literal broken by a stray quote spans lines, and a comment cannot)."""
+    return " ".join(_c_text_lines(e).split())
+
+
+def _c_text_lines(e: C.Expr | None) -> str:
     match e:
         case None:
             return ""
