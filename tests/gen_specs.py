@@ -547,6 +547,20 @@ def describe(r: Result) -> str:
     return "\n".join(lines)
 
 
+def disagreements(ref: list[Result], got: list[Result], engine: str) -> list[str]:
+    """Where `engine`'s results differ from the reference's, property by property (a missing
+    result is a difference; agree() takes a bound SAFE≤k beside a proof)."""
+    by_prop = {r.prop: r for r in got}
+    bad: list[str] = []
+    for r in ref:
+        other = by_prop.get(r.prop)
+        if other is None:
+            bad.append(f"{engine} gave no result for {r.prop}")
+        elif not agree(r, other):
+            bad.append(f"{r.prop}:\n{describe(r)}\n{describe(other)}")
+    return bad
+
+
 @dataclass
 class EngineRun:
     engine: str

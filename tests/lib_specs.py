@@ -29,7 +29,7 @@ from drvmc.checker.lang.loader import load_program
 from drvmc.checker.verdict.records import SpecReport
 from drvmc.checker.verdict.results import Result
 from drvmc.translators.z3_encoding import Encoding
-from tests.gen_specs import agree, describe
+from tests.gen_specs import disagreements as result_disagreements
 
 ENGINES = ("bmc", "kind", "pdr")
 
@@ -70,17 +70,8 @@ def _engine(name: str, depth: int) -> Callable[[I.Model, list[I.Property]], list
 
 
 def disagreements(spec: Path, variant: str, engine: str, depth: int) -> list[str]:
-    """Where `engine` (at `depth`) and the exhaustive search differ on the variant's properties
-    (agree() takes a bound SAFE≤k beside a proof)."""
+    """Where `engine` (at `depth`) and the exhaustive search differ on the variant's properties."""
     model = elaborate(load_program(spec), variant)
     props = list(model.properties)
     ref = run_explicit(model, props, ExplicitOptions(depth=1000))
-    by_prop = {r.prop: r for r in _engine(engine, depth)(model, props)}
-    bad: list[str] = []
-    for r in ref:
-        other = by_prop.get(r.prop)
-        if other is None:
-            bad.append(f"{engine} gave no result for {r.prop}")
-        elif not agree(r, other):
-            bad.append(f"{r.prop}:\n{describe(r)}\n{describe(other)}")
-    return bad
+    return result_disagreements(ref, _engine(engine, depth)(model, props), engine)

@@ -41,13 +41,9 @@ def _no_times(doc: Any) -> Any:
     return doc
 
 
-def _serial() -> list[dict[str, Any]]:
-    return [_no_times(report_json(check_spec(p, OPTS))) for p in SEEDS]
-
-
 @pytest.fixture(scope="module")
 def serial() -> list[dict[str, Any]]:
-    return _serial()
+    return [_no_times(report_json(check_spec(p, OPTS))) for p in SEEDS]
 
 
 @pytest.fixture

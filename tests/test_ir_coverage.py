@@ -41,7 +41,7 @@ from drvmc.checker.ir.elaborate import elaborate, variant_names
 from drvmc.checker.lang.loader import load_program
 from drvmc.checker.verdict.results import Result, Status
 from drvmc.translators.z3_encoding import Encoding
-from tests.gen_specs import agree, describe
+from tests.gen_specs import disagreements
 from tests.test_spin import spin_disagreements
 from tests.test_tla import needs_tlc, tlc_disagreements
 
@@ -147,13 +147,7 @@ def test_engines_agree_with_the_exhaustive_search(spec: Path, variant: str) -> N
         got = _run_or_refuse(name, run)
         if got is None:
             continue
-        by_prop = {r.prop: r for r in got}
-        for r in ref:
-            other = by_prop.get(r.prop)
-            if other is None:
-                bad.append(f"{name} gave no result for {r.prop}")
-            elif not agree(r, other):
-                bad.append(f"{r.prop}:\n{describe(r)}\n{describe(other)}")
+        bad.extend(disagreements(ref, got, name))
     assert not bad, "\n".join(bad)
 
 

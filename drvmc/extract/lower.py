@@ -157,9 +157,10 @@ class Lowerer:
 
     def label(self, ctx: Ctx, line: int, out: list[str], ind: int, text: str) -> None:
         where = f"{ctx.fn.file}:{line}"
+        text = " ".join(text.split())  # a comment is one line, whatever the C source held
         pending, ctx.pending = ctx.pending, []
         if not ctx.labelled:
-            out.append(" " * ind + f"# {where}: {' '.join(text.split())}")
+            out.append(" " * ind + f"# {where}: {text}")
             out.extend(pending)
             return
         name = f"l{line}"
@@ -169,7 +170,7 @@ class Lowerer:
             k += 1
         ctx.labels.add(name)
         self.counts.steps += 1
-        out.append(" " * ind + f"{name}:  # {where}: {' '.join(text.split())}")
+        out.append(" " * ind + f"{name}:  # {where}: {text}")
         ctx.step_uses.clear()
         out.extend(self.flush_uses(ctx, pending))
 
