@@ -9,8 +9,10 @@ elements, record fields and list items too), `if`, `either`, `for` over ranges, 
 property class, every list operation (`append`, `remove_at`, `pop`, `clear`, `truncate`,
 `remove_range`, item writes), calls of atomic procedures (with locals declared with and without
 an initialiser, `return` with and without a value) and of a labelled procedure (inlined with its
-own steps), actor-local state, actor families over a range or an enum, narrowing assignments
-(overflow) and handle coercions (null dereference), and sometimes a labelled `while` loop.
+own steps; its local may be initialised by, and its result returned from, a call of the atomic
+procedure: `var u: T = f(..)`, `return f(..)`), actor-local state, actor families over a range
+or an enum, narrowing assignments (overflow) and handle coercions (null dereference), and
+sometimes a labelled `while` loop.
 Expressions use every operator, `ite`,
 `min`/`max`, quantifiers, list queries and `in` over ranges, sets and lists. Every property kind
 appears (assert classes, invariant, final, reachable, deadlock) and every built-in check can fail
@@ -388,8 +390,10 @@ def _proc_g(draw: st.DrawFn, env: Env) -> str:
 def _proc_lp(draw: st.DrawFn, env: Env, result: bool) -> str:
     """A labelled procedure: inlined at each call site with its own steps and state."""
     penv = replace(env, ints=("n",), int_vars=(*COUNTERS, "u"), lcall=None)
+    # `var u: T = f(..)` and `return f(..)`: a procedure call as an initial or returned value
+    inits: tuple[str, ...] = ("n", "0", "c1", *(("f(n)",) if "f" in env.calls else ()))
     lines = [f"proc lp(n: 0..2){' -> 0..2' if result else ''} {{",
-             f"  var u: 0..2 = {draw(st.sampled_from(('n', '0', 'c1')))}"]
+             f"  var u: 0..2 = {draw(st.sampled_from(inits))}"]
     lines.append("  l1:")
     lines += _lines(draw(step_body(2, penv)), "    ")
     ret = " u" if result else ""
@@ -397,7 +401,9 @@ def _proc_lp(draw: st.DrawFn, env: Env, result: bool) -> str:
     if draw(st.booleans()):
         lines.append("  l2:")
         lines += _lines(draw(step_body(2, penv)), "    ")
-    if result:
+    if result and "f" in env.calls and draw(st.booleans()):
+        lines.append(f"    return f({draw(_small_int(penv))})")
+    elif result:
         lines.append(f"    return {draw(int_expr(penv))}")
     lines.append("}")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from drvmc.checker.errors import Diagnostics, Span, SpecError
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.ir.lower import Block, Exit, Jump, Label, Loop, lower_actor
 from drvmc.checker.lang import ast as A
+from drvmc.checker.lang import pretty
 from drvmc.checker.lang.loader import Program
 
 MAX_INT_MAGNITUDE = 1 << 20
@@ -115,6 +116,8 @@ class Elaborator:
         self.callback_members: dict[str, I.Lit] = {}  # such a procedure → its enum member
         self._pools: dict[str, list[_PoolInstance]] = {}
         self.recursive: dict[str, int] = {}  # an atomic procedure on a circle → its circle
+        # library declarations the spec file re-declares (its own win), by name
+        self.library_defaults: dict[str, A.Decl] = {}
 
     # ------------------------------------------------------------------ collection
     def collect(self) -> None:
@@ -128,20 +131,22 @@ class Elaborator:
             seen[name] = span
             return True
 
+        # A constant, enum, record, variable, procedure or func declared in a library file (one
+        # reached through `use`) is a default: the spec file may declare the same kind of thing
+        # under the same name, and its declaration is the one that counts.
+        main = self.program.main
+        own = {(_default_kind(d), _decl_name(d)) for d in main.decls if _default_kind(d)}
         for f in self.program.files:
             for d in f.decls:
+                kind = _default_kind(d)
+                if f is not main and kind and (kind, _decl_name(d)) in own:
+                    self.library_defaults[_decl_name(d)] = d
+                    continue
                 match d:
                     case A.Use():
                         pass
                     case A.ConstDecl():
-                        prev = self.const_decls.get(d.name)
-                        main = self.program.main.path
-                        if prev is not None and (prev.span.file == main) != (d.span.file == main):
-                            # a library constant is a default the spec file may set
-                            if d.span.file == main:
-                                self.const_decls[d.name] = d
-                                seen[d.name] = d.span
-                        elif define(d.name, d.span, "constant"):
+                        if define(d.name, d.span, "constant"):
                             self.const_decls[d.name] = d
                     case A.EnumDecl():
                         if define(d.name, d.span, "enum"):
@@ -199,6 +204,20 @@ class Elaborator:
         v = self.variants.get(self.variant)
         if v is None:
             raise SpecError([])  # caller checks names first; unreachable in practice
+        chain = [v]  # the variant, then what it extends, outermost last
+        while chain[-1].base is not None and chain[-1].base != BASE_VARIANT:
+            b = chain[-1]
+            base = self.variants.get(b.base or "")
+            if base is None or base in chain:
+                what = "unknown variant" if base is None else "itself (through a circle)"
+                self.diag.error("E148", f"variant '{b.name}' extends {what} '{b.base}'",
+                                b.span)
+                return
+            chain.append(base)
+        for link in reversed(chain):
+            self.apply_variant_items(link)
+
+    def apply_variant_items(self, v: A.VariantDecl) -> None:
         for d in v.items:
             match d:
                 case A.ConstDecl():
@@ -218,6 +237,28 @@ class Elaborator:
                 case _:
                     self.diag.error("E142", "a variant may only declare constants, variables, "
                                     "procedures and actors", d.span)
+
+    def check_default_signatures(self) -> None:
+        """A spec file's procedure that replaces a library default keeps its signature: the
+        library calls it, and a mismatch would be reported inside the library, far from the
+        mistake."""
+        for name, lib in self.library_defaults.items():
+            own = self.procs.get(name)
+            if not isinstance(lib, A.ProcDecl) or own is None:
+                continue
+            try:
+                want = ([self.type(p.type) for p in lib.params],
+                        self.type(lib.result) if lib.result is not None else None)
+                got = ([self.type(p.type) for p in own.decl.params],
+                       self.type(own.decl.result) if own.decl.result is not None else None)
+            except _Poison:
+                continue
+            if want != got:
+                params = ", ".join(f"{p.name}: {pretty.type_(p.type)}" for p in lib.params)
+                result = f" -> {pretty.type_(lib.result)}" if lib.result is not None else ""
+                self.diag.error("E141", f"'{name}' replaces the library's default at {lib.span} "
+                                f"and must keep its signature: ({params}){result}",
+                                own.decl.span)
 
     def _override(self, name: str, span: Span, table: Mapping[str, object], what: str) -> None:
         if name not in table:
@@ -960,6 +1001,21 @@ class Elaborator:
                 self.callback_members[n] = I.Lit(i, et)
         return self._callbacks
 
+    def is_proc_call(self, e: A.Call, scope: _Scope) -> bool:
+        """Whether `e` calls a procedure (directly or through a callback), as opposed to a
+        func, a built-in or a list operation."""
+        if isinstance(e.func, A.Name) and e.func.name in self.procs:
+            return not self.procs[e.func.name].decl.pure
+        return self.callee_callback(e.func, scope) is not None
+
+    def proc_call(self, e: A.Call, scope: _Scope, ctx: _Ctx, target: I.Expr | None,
+                  span: Span) -> list[object]:
+        """A call for which is_proc_call holds."""
+        cb = self.callee_callback(e.func, scope)
+        if cb is not None:
+            return self.callback_call(cb, e, scope, ctx, target, span)
+        return self.call(e, scope, ctx, target, span)
+
     def callee_callback(self, func: A.Expr, scope: _Scope) -> I.Expr | None:
         """The callback value a call goes through, or None for a direct call or a list
         operation."""
@@ -1065,6 +1121,11 @@ class Elaborator:
                 if flag is None:  # a `while`: lowering jumps
                     return [Jump(brk, s.span)]
                 return [I.Assign(flag, I.Lit(True, I.BOOL, s.span), s.span)]
+            case A.LocalDecl() if isinstance(s.init, A.Call) and self.is_proc_call(s.init, scope):
+                # `var x: T = p(...)`: the local, then the call assigning it
+                decl = self.stmt(dataclasses.replace(s, init=None), scope, ctx)
+                return decl + self.stmt(A.Assign(A.Name(s.name, s.span), s.init, s.span), scope,
+                                        ctx)
             case A.LocalDecl():
                 try:
                     t = self.type(s.type)
@@ -1259,6 +1320,18 @@ class Elaborator:
             self.diag.error("E123", "'return' outside a procedure", s.span)
             raise _Poison
         value: I.Expr | None = None
+        if isinstance(s.value, A.Call) and ctx.result is not None and \
+                self.is_proc_call(s.value, scope):
+            # `return p(...)`: the call assigns the result, then the procedure returns it
+            if ctx.exit_tag is not None and ctx.ret_var is not None:
+                return [*self.proc_call(s.value, scope, ctx, ctx.ret_var, s.span),
+                        Exit(ctx.exit_tag, s.span)]
+            self._block_counter += 1
+            tmp = I.VarRef(f"$ret{self._block_counter}", I.Scope.TEMP, ctx.result, s.span)
+            return [I.LocalDecl(tmp.name, ctx.result, self.default_value(ctx.result, s.span),
+                                s.span),
+                    *self.proc_call(s.value, scope, ctx, tmp, s.span),
+                    I.Return(tmp, s.span)]
         if s.value is not None:
             if ctx.result is None:
                 self.diag.error("E110", f"procedure '{ctx.proc}' returns no value", s.span)
@@ -1488,6 +1561,7 @@ class Elaborator:
                 self.record(name, self.record_decls[name].span, ())
         with contextlib.suppress(_Poison):
             self.callback_types()
+        self.check_default_signatures()
         self.labelled_procs()
         # global state variables
         for name, vd in self.var_decls.items():
@@ -1924,16 +1998,27 @@ def _names_used_as_values(program: Program, procs: set[str]) -> set[str]:
 _BUILTIN_FUNCS = frozenset({"ite", "len", "contains", "index_of", "last_index_of", "min", "max"})
 
 
+def _stmt_call(s: A.Stmt) -> A.Call | None:
+    """The call a statement makes as a whole (`f(..)`, `x = f(..)`, `var x: T = f(..)`,
+    `return f(..)`), which may be a procedure call, or None."""
+    match s:
+        case A.ExprStmt(expr=A.Call() as c) | A.Assign(value=A.Call() as c):
+            return c
+        case A.LocalDecl(init=A.Call() as c) | A.Return(value=A.Call() as c):
+            return c
+        case _:
+            return None
+
+
 def _calls_through_value(s: A.Stmt, named: set[str]) -> bool:
     """Whether a statement calls through a value (a callback) rather than a named procedure,
     a record constructor, a built-in or a list operation."""
-    match s:
-        case A.ExprStmt(expr=A.Call(func=f)) | A.Assign(value=A.Call(func=f)):
-            if isinstance(f, A.Name):
-                return f.name not in named and f.name not in _BUILTIN_FUNCS
-            return not (isinstance(f, A.FieldAccess) and f.name in _LIST_OPS)
-        case _:
-            return False
+    c = _stmt_call(s)
+    if c is None:
+        return False
+    if isinstance(c.func, A.Name):
+        return c.func.name not in named and c.func.name not in _BUILTIN_FUNCS
+    return not (isinstance(c.func, A.FieldAccess) and c.func.name in _LIST_OPS)
 
 
 def _always_returns(body: tuple[A.Stmt, ...]) -> bool:
@@ -2244,13 +2329,30 @@ def _walk_stmts(stmts: tuple[A.Stmt, ...]) -> Iterator[A.Stmt]:
 
 
 def _calls_in(s: A.Stmt) -> list[str]:
-    match s:
-        case A.ExprStmt(expr=A.Call(func=A.Name(name=n))):
-            return [n]
-        case A.Assign(value=A.Call(func=A.Name(name=n))):
-            return [n]
+    c = _stmt_call(s)
+    return [c.func.name] if c is not None and isinstance(c.func, A.Name) else []
+
+
+def _default_kind(d: A.Decl) -> str:
+    """The kind of declaration a spec file may re-declare over a library default, or ''."""
+    match d:
+        case A.ConstDecl():
+            return "constant"
+        case A.EnumDecl():
+            return "enum"
+        case A.RecordDecl():
+            return "record"
+        case A.VarDecl():
+            return "variable"
+        case A.ProcDecl():
+            return "func" if d.pure else "procedure"
         case _:
-            return []
+            return ""
+
+
+def _decl_name(d: A.Decl) -> str:
+    assert isinstance(d, A.ConstDecl | A.EnumDecl | A.RecordDecl | A.VarDecl | A.ProcDecl)
+    return d.name
 
 
 def elaborate(program: Program, variant: str = BASE_VARIANT) -> I.Model:

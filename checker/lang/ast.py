@@ -507,6 +507,7 @@ class VariantDecl:
     description: str
     items: tuple[Decl, ...]
     span: Span = _span()
+    base: str | None = None  # `extends BASE`: BASE's declarations apply first
 
 
 @dataclass(frozen=True)

@@ -245,8 +245,10 @@ class _Builder:
             case "simplification_decl":
                 return A.SimplificationDecl(str(c[0]), _unquote(str(c[1])), sp)
             case "variant_decl":
-                desc = _unquote(str(c[1])) if c[1] is not None else ""
-                return A.VariantDecl(str(c[0]), desc, tuple(self.decl(x) for x in c[2:]), sp)
+                base = str(c[1].children[0]) if c[1] is not None else None
+                desc = _unquote(str(c[2])) if c[2] is not None else ""
+                return A.VariantDecl(str(c[0]), desc, tuple(self.decl(x) for x in c[3:]), sp,
+                                     base)
             case "expect_decl":
                 variant = str(c[0])
                 prop = str(c[1]) if c[1] is not None else None

@@ -213,7 +213,8 @@ def decl(d: A.Decl, ind: int = 0) -> list[str]:
             return [pad + f"allow {d.what}"]
         case A.VariantDecl():
             inner = [line for x in d.items for line in decl(x, ind + 1)]
-            return [pad + f"variant {d.name} {_q(d.description)} {{", *inner, pad + "}"]
+            base = f" extends {d.base}" if d.base is not None else ""
+            return [pad + f"variant {d.name}{base} {_q(d.description)} {{", *inner, pad + "}"]
         case A.ExpectDecl():
             prop = f" {d.prop}" if d.prop else ""
             n = f" {d.length}" if d.length is not None else ""
