@@ -49,6 +49,8 @@ def trace_to_json(t: Trace) -> dict[str, Any]:
             "message": t.violation.message,
             "loc": _loc(t.violation.loc),
             "source": t.violation.source,
+            **({"waiting": [{"actor": a, "label": lab} for a, lab in t.violation.waiting]}
+               if t.violation.waiting else {}),
         },
         "members": list(t.members),
         "queries": list(t.queries),
@@ -102,6 +104,7 @@ def trace_from_json(d: dict[str, Any]) -> Trace:
     v = d["violation"]
     return Trace(d["spec"], d["variant"], d["property"], d["kind"], d["initial"], tuple(steps),
                  Violation(v["property"], v["kind"], v["message"], loc(v["loc"]),
-                           v.get("source", "")),
+                           v.get("source", ""),
+                           tuple((w["actor"], w["label"]) for w in v.get("waiting", ()))),
                  tuple(d.get("members", ())), tuple(d.get("queries", ())),
                  causal_from_json(d.get("causal")))

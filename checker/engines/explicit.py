@@ -833,19 +833,24 @@ def _violation(m: Machine, s: State, p: I.Property) -> Violation:
             return Violation(p.name, p.kind.value, site.message, Loc(sp.file, sp.line, sp.col))
     sp = p.span
     loc = Loc(sp.file, sp.line, sp.col) if sp.line else None
-    waiting = []
-    for ai, a in enumerate(m.model.actors):
-        pc = s[m.pc0 + ai]
-        assert isinstance(pc, int)
-        if 0 <= pc < len(m.labels[ai]):
-            waiting.append(f"{a.name} waits at {m.labels[ai][pc]}")
+    waiting: list[tuple[str, str]] = []
+    if p.kind is I.PropKind.DEADLOCK:
+        for ai, a in enumerate(m.model.actors):
+            pc = s[m.pc0 + ai]
+            assert isinstance(pc, int)
+            if not 0 <= pc < len(m.labels[ai]):
+                continue
+            if a.dormant is not None and pc == 0 and m.prop_holds(a.dormant, s):
+                continue  # a pool instance never spawned: not waiting for anything
+            waiting.append((a.name, m.labels[ai][pc]))
     messages = {
         I.PropKind.INVARIANT: f"invariant {p.name} does not hold: {p.description}",
         I.PropKind.FINAL: f"at the end of the run, {p.name} does not hold: {p.description}",
         I.PropKind.REACHABLE: f"target {p.name} reached: {p.description}",
-        I.PropKind.DEADLOCK: ", ".join(waiting),
+        I.PropKind.DEADLOCK: ", ".join(f"{a} waits at {lab}" for a, lab in waiting),
     }
-    return Violation(p.name, p.kind.value, messages.get(p.kind, p.description), loc)
+    return Violation(p.name, p.kind.value, messages.get(p.kind, p.description), loc,
+                     waiting=tuple(waiting))
 
 
 __all__ = ["ExplicitOptions", "Machine", "Outcome", "run_explicit"]

@@ -231,17 +231,24 @@ def _violation(model: I.Model, enc: Encoding, m: z3.ModelRef, un: Unroller, k: i
                                  Loc(sp.file, sp.line, sp.col))
     sp = prop.span
     loc = Loc(sp.file, sp.line, sp.col) if sp.line else None
+    waiting: list[tuple[str, str]] = []
+    if prop.kind is I.PropKind.DEADLOCK:
+        for i, a in enumerate(model.actors):
+            label = _pc_label(enc, m, un, k, i)
+            if label is None:
+                continue
+            if a.dormant is not None and z3.is_true(
+                    m.eval(enc.done(un.states[k], i), model_completion=True)):
+                continue  # a pool instance never spawned: not waiting for anything
+            waiting.append((a.name, label))
     messages = {
         I.PropKind.INVARIANT: f"invariant {prop.name} does not hold: {prop.description}",
         I.PropKind.FINAL: f"at the end of the run, {prop.name} does not hold: {prop.description}",
         I.PropKind.REACHABLE: f"target {prop.name} reached: {prop.description}",
-        I.PropKind.DEADLOCK: ", ".join(
-            f"{a.name} waits at {_pc_label(enc, m, un, k, i)}"
-            for i, a in enumerate(model.actors)
-            if _pc_label(enc, m, un, k, i) is not None
-        ),
+        I.PropKind.DEADLOCK: ", ".join(f"{a} waits at {lab}" for a, lab in waiting),
     }
-    return Violation(prop.name, prop.kind.value, messages.get(prop.kind, prop.description), loc)
+    return Violation(prop.name, prop.kind.value, messages.get(prop.kind, prop.description), loc,
+                     waiting=tuple(waiting))
 
 
 def _pc_label(enc: Encoding, m: z3.ModelRef, un: Unroller, k: int, actor: int) -> str | None:

@@ -231,8 +231,10 @@ def causal_slice(model: I.Model, trace: Trace) -> CausalSlice | None:
         if prop.expr is None:
             return None
         reads = set(expr_vars(prop.expr))
+    elif v.kind == "deadlock":
+        return _deadlock_slice(model, trace, facts, members, frames, at_end)
     else:
-        return None  # a deadlock: every actor's wait, not one value
+        return None
 
     focus = _args(trace, failing) & members
     wants = [_Want(frozenset(reads), frozenset(focus), last.index)]
@@ -294,6 +296,119 @@ def causal_slice(model: I.Model, trace: Trace) -> CausalSlice | None:
     failing_text = _chain_text(trace, facts, frames, failing) if failing else ()
     causal = CausalSlice(tuple(read_leaves), failing_text, tuple(steps))
     return replace(causal, summary=summary(trace, causal, members))
+
+
+def _deadlock_slice(model: I.Model, trace: Trace, facts: _Facts, members: frozenset[str],
+                    frames: dict[Frame, tuple[Frame | None, ...]],
+                    at_end: dict[int, tuple[Frame | None, ...]]) -> CausalSlice | None:
+    """Each waiting actor, what its step awaits (the state its `await`s read, its own and in the
+    procedures it calls, about the objects it names), and the step that last set it: the actors
+    that set what the others wait for show the circle (a lock held by the one waiting for the
+    other's)."""
+    v = trace.violation
+    if not v.waiting:
+        return None
+    last = trace.steps[-1]
+    final = last.state
+    blocker: dict[str, str] = {}  # waiting actor → the actor whose step set what it waits for
+    parts: list[str] = []
+    found: dict[int, dict[tuple[Frame | None, ...], list[Leaf]]] = {}
+    reads: list[str] = []
+    for actor, label in v.waiting:
+        step = _ir_step(model, actor, label)
+        if step is None:
+            continue
+        roots: set[str] = set()
+        focus: set[str] = set()
+        for cond, objs in _awaits(facts, step.body, final):
+            roots.update(x for x in expr_vars(cond) if not _local(x))
+            focus |= objs | _members_in(cond, final)
+        writes = _last_writes(trace, members, _Want(frozenset(roots), frozenset(focus),
+                                                   last.index))
+        text = f"{actor} waits at {label}"
+        if writes:
+            leaf, k = writes[-1]
+            chain = _writer(trace, facts, frames, at_end, k, leaf)
+            found.setdefault(k, {}).setdefault(chain, []).append(leaf)
+            reads.append(leaf.path)
+            by = _by(_chain_text(trace, facts, frames, chain))
+            who = trace.steps[k - 1].actor
+            blocker[actor] = who
+            text += (f" for {leaf.path}, which became {_short(leaf.new)} at step {k} "
+                     f"({who}){by}")
+        elif roots:
+            text += f" for {', '.join(sorted(roots)[:3])}, which no step changed"
+        parts.append(text)
+    summary_text = "deadlock: " + "; ".join(parts)
+    cycle = _cycle(blocker)
+    if len(cycle) == 2:
+        summary_text += f". {cycle[0]} waits for what it set itself"
+    elif cycle:
+        summary_text += (". A circle: " + " → ".join(cycle)
+                         + " (each waits for what the next one set)")
+    steps = [StepSlice(k, tuple(Cause(_chain_text(trace, facts, frames, ch),
+                                      tuple(dict.fromkeys(x.path for x in lvs)))
+                                for ch, lvs in found[k].items()),
+                       tuple(sorted({f[1] for ch in found[k] for f in ch
+                                     if f is not None and f[0] == k})))
+             for k in sorted(found)]
+    if last.index not in found:
+        steps.append(StepSlice(last.index, ()))
+    text = "\n".join(textwrap.wrap(summary_text + ".", SUMMARY_WIDTH, break_on_hyphens=False,
+                                   break_long_words=False))
+    return CausalSlice(tuple(dict.fromkeys(reads)), (), tuple(steps), text)
+
+
+def _ir_step(model: I.Model, actor: str, label: str) -> I.Step | None:
+    for a in model.actors:
+        if a.name == actor:
+            for st in a.steps:
+                if st.label == label:
+                    return st
+    return None
+
+
+def _awaits(facts: _Facts, body: tuple[I.Stmt, ...], state: dict[str, Value]
+            ) -> Iterator[tuple[I.Expr, frozenset[str]]]:
+    """The `await` conditions of a step, with the objects named by the calls that lead to each
+    (`device_lock(gpu)` → {gpu}); atomic callees included."""
+    def walk(body: tuple[I.Stmt, ...], objs: frozenset[str], seen: frozenset[str]
+             ) -> Iterator[tuple[I.Expr, frozenset[str]]]:
+        for s in _walk(body):
+            if isinstance(s, I.Await):
+                yield s.cond, objs
+            elif isinstance(s, I.Call) and s.proc in facts.procs and s.proc not in seen:
+                named = frozenset(m for a in s.args for m in _members_in(a, state))
+                yield from walk(facts.procs[s.proc].body, objs | named, seen | {s.proc})
+    return walk(body, frozenset(), frozenset())
+
+
+def _members_in(e: I.Expr, state: dict[str, Value]) -> set[str]:
+    """The enum members an expression names: its literals, and the values of the state
+    variables it reads (a pool instance's own parameter: `work_worker[1].w` = `w1`)."""
+    out: set[str] = set()
+    if isinstance(e, I.Lit) and isinstance(e.type, I.EnumType) and isinstance(e.value, int) \
+            and not isinstance(e.value, bool) and 0 <= e.value < len(e.type.members):
+        out.add(e.type.members[e.value])
+    if isinstance(e, I.VarRef) and isinstance(state.get(e.name), str):
+        out.add(state[e.name])
+    for c in I.expr_children(e):
+        out |= _members_in(c, state)
+    return out
+
+
+def _cycle(blocker: dict[str, str]) -> list[str]:
+    """A circle of waiting actors, each blocked by the next (the first repeated at the end), or
+    []."""
+    for start in blocker:
+        path = [start]
+        while path[-1] in blocker and blocker[path[-1]] not in path:
+            path.append(blocker[path[-1]])
+        nxt = blocker.get(path[-1])
+        if nxt is not None and nxt in path:
+            circle = path[path.index(nxt):]
+            return [*circle, nxt]
+    return []
 
 
 def _local(name: str) -> bool:

@@ -61,6 +61,8 @@ class Violation:
     message: str
     loc: Loc | None
     source: str = ""  # the assertion's (or property's) source line, when at hand
+    # a deadlock: every actor that is not done, with the label of the step it cannot take
+    waiting: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
