@@ -97,7 +97,8 @@ def test_steps_end_with_explicit_gotos(tmp_path: Path) -> None:
         ("var x: 0..3 = 5\nactor a { s: skip }", [("E110", 1)]),
         ("var x: 3..1 = 3\nactor a { s: skip }", [("E116", 1)]),
         ("var l: list<bool, 1000>\nactor a { s: skip }", [("E150", 1)]),
-        ("proc f() { l: f() }\nactor a { s: f() }", [("E130", 1)]),
+        ("var k: 0..3 = 0\nfunc f(x: 0..3) -> 0..3 { return f(x) }\n"
+         "actor a { s: k = 1 }\ninvariant i: f(k) == 0", [("E130", 2)]),
         ("actor a { s: while true { skip } }", [("E122", 1)]),
         ("actor a { s: for i in 0..1 { t: skip } }", [("E121", 1)]),
         ("actor a { s: return }", [("E123", 1)]),

@@ -23,7 +23,7 @@ MAX_INT_MAGNITUDE = 1 << 20
 MAX_RANGE_SIZE = 1 << 12
 MAX_LIST_CAP = 64
 MAX_ACTOR_INSTANCES = 64
-MAX_INLINE_DEPTH = 16
+MAX_INLINE_DEPTH = 48
 MAX_FUNC_DEPTH = 16  # nested `func` expansions: a recursion must reach its base case by then
 DEFAULT_RECURSION_DEPTH = 4  # nested calls of recursive atomic procedures (RECURSION_DEPTH)
 MAX_STATE_LEAVES = 4096  # scalar components of one type and of the whole state (scenarios: < 200)
@@ -64,6 +64,7 @@ class _Ctx:
     loop: _Loop | None = None  # the innermost loop `break`/`continue` leave or repeat
     recursion: int = 0  # which copy of a recursive procedure is being elaborated
     dead: bool = False  # inside the branch of an `if` whose condition is the constant false
+    inlined: tuple[str, ...] = ()  # the labelled procedures being inlined, outermost first
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class Elaborator:
         self.callback_members: dict[str, I.Lit] = {}  # such a procedure → its enum member
         self._pools: dict[str, list[_PoolInstance]] = {}
         self.recursive: dict[str, int] = {}  # an atomic procedure on a circle → its circle
+        self.recursive_labelled: dict[str, int] = {}  # the same, for labelled procedures
         # library declarations the spec file re-declares (its own win), by name
         self.library_defaults: dict[str, A.Decl] = {}
 
@@ -1434,19 +1436,8 @@ class Elaborator:
                 same = ctx.proc is not None and self.recursive.get(ctx.proc) == \
                     self.recursive[d.name]
                 depth = ctx.recursion + 1 if same else 0
-                limit = self.recursion_depth()
-                if depth > limit:
-                    # a model limit, reported (and sticky) where it is reached; the call is
-                    # left out and its result is the type's default
-                    site = self.site(I.Builtin.CAPACITY.value, f"recursion deeper than {limit} "
-                                     f"calls ({ctx.proc} → {d.name}): raise RECURSION_DEPTH",
-                                     False, span)
-                    cut: list[object] = [I.Assert(I.Lit(False, I.BOOL, span), site, span)]
-                    if target is not None and result is not None:
-                        cut.append(I.Assign(target, self.coerce(
-                            self.default_value(result, span), _type_of(target), span,
-                            f"result of {d.name}"), span))
-                    return cut
+                if depth > self.recursion_depth():
+                    return self.recursion_cut(ctx.proc or "", d.name, target, result, span)
                 callee = _copy_name(d.name, depth)
             if target is None:
                 return [I.Call(callee, tuple(args), None, span)]
@@ -1463,6 +1454,9 @@ class Elaborator:
             self.diag.error("E124", f"'{d.name}' has labels; it can only be called from an "
                             "actor or another labelled procedure", span)
             raise _Poison
+        if d.name in self.recursive_labelled and \
+                ctx.inlined.count(d.name) > self.recursion_depth():
+            return self.recursion_cut(ctx.inlined[-1], d.name, target, result, span)
         if ctx.inline_depth >= MAX_INLINE_DEPTH:
             self.diag.error("E130", f"labelled procedures nested deeper than {MAX_INLINE_DEPTH}",
                             span)
@@ -1484,13 +1478,28 @@ class Elaborator:
         if result is not None:
             ret_var = self.new_state_var(f"{ctx.actor}.{prefix}$result", result,
                                          self.default_value(result, span), ctx.actor, span)
-        sub = _Ctx(ctx.actor, d.name, result, ret_var, tag, ctx.inline_depth + 1, prefix)
+        sub = _Ctx(ctx.actor, d.name, result, ret_var, tag, ctx.inline_depth + 1, prefix,
+                   inlined=(*ctx.inlined, d.name))
         body = self.block(d.body, inner, sub)
         out.append(Block(tag, tuple(body), span))
         if target is not None and ret_var is not None:
             out.append(I.Assign(target, self.coerce(ret_var, _type_of(target), span,
                                                     f"result of {d.name}"), span))
         return out
+
+    def recursion_cut(self, caller: str, callee: str, target: I.Expr | None,
+                      result: I.Type | None, span: Span) -> list[object]:
+        """A recursive call deeper than RECURSION_DEPTH: a model limit, reported (and sticky)
+        where it is reached; the call is left out and its result is the type's default."""
+        limit = self.recursion_depth()
+        site = self.site(I.Builtin.CAPACITY.value, f"recursion deeper than {limit} calls "
+                         f"({caller} → {callee}): raise RECURSION_DEPTH", False, span)
+        cut: list[object] = [I.Assert(I.Lit(False, I.BOOL, span), site, span)]
+        if target is not None and result is not None:
+            cut.append(I.Assign(target, self.coerce(self.default_value(result, span),
+                                                    _type_of(target), span,
+                                                    f"result of {callee}"), span))
+        return cut
 
     def new_state_var(self, name: str, t: I.Type, init: I.Expr | None, owner: str | None,
                       span: Span) -> I.VarRef:
@@ -1507,9 +1516,9 @@ class Elaborator:
     # ------------------------------------------------------------------ whole model
     def labelled_procs(self) -> None:
         """A procedure is labelled if it has labels or calls a labelled one. Procedures that call
-        each other around a circle (directly or through callbacks) are *recursive*: atomic
-        ones are unrolled to RECURSION_DEPTH nested calls (`recursion_copies`); a circle
-        through a labelled procedure is E130."""
+        each other around a circle (directly or through callbacks) are *recursive*, unrolled to
+        RECURSION_DEPTH nested calls: atomic ones as copies (`proc@2`), labelled ones by their
+        inlining at each call site, which stops at that depth."""
         calls: dict[str, set[str]] = {}
         direct: dict[str, bool] = {}
         for name, info in self.procs.items():
@@ -1538,17 +1547,10 @@ class Elaborator:
             cyclic = len(comp) > 1 or any(n in calls[n] for n in comp)
             if not cyclic:
                 continue
-            cyc = " → ".join([*sorted(comp), sorted(comp)[0]])
-            if lab:
-                first = min(comp, key=lambda n: (self.procs[n].decl.span.file,
-                                                 self.procs[n].decl.span.line))
-                self.diag.error("E130", f"recursive procedures with labels are not supported "
-                                f"({cyc}): recursion is unrolled for atomic procedures only",
-                                self.procs[first].decl.span)
-                self.poisoned.update(comp)
-                continue
             for n in comp:
-                self.recursive[n] = k
+                # atomic ones get a copy per depth; labelled ones are inlined per call site
+                # anyway, up to the same depth
+                (self.recursive_labelled if lab else self.recursive)[n] = k
 
     def build(self) -> I.Model:
         self.collect()
