@@ -155,11 +155,12 @@ def test_html_report_renders_in_chromium(fixture_page: Path, tmp_path: Path) -> 
            "</td>" in matrices[1]
     assert "takes away: target port_configured (reached by v6, UNREACHABLE here)" in dom
     # every counterexample's diagram is an inline <svg> with drawn content and its labels:
-    # its causal slice, and the whole diagram behind a click (a deadlock has no slice)
+    # its causal slice, and the whole diagram behind a click (a deadlock's slice is what each
+    # waiting actor waits for)
     svgs = re.findall(r"<svg\b.*?</svg>", dom, flags=re.DOTALL)
-    assert dom.count('<figure class="diagram">') == len(svgs) == 11
+    assert dom.count('<figure class="diagram">') == len(svgs) == 12
     assert dom.count("<h4 ") == 6  # baseline 1, s0_resume 2, uaf 3
-    assert dom.count("<summary>full diagram: every lifeline and call</summary>") == 5
+    assert dom.count("<summary>full diagram: every lifeline and call</summary>") == 6
     for s in svgs:
         assert s.count("<text") >= 3 and ("<polygon" in s or "<path" in s)
     labels = re.findall(r"<text\b[^>]*>([^<]*)</text>", svgs[2])  # s0_resume's null_deref
@@ -249,8 +250,8 @@ def _assert_legible(data: dict[str, list[Any]], diagrams: int) -> None:
 def test_html_diagrams_are_legible_with_unique_ids(fixture_page: Path, tmp_path: Path) -> None:
     # the report, before: text scaled to 4-5 px, `graph0`, `node1`, … on every diagram
     raw = fixture_page.read_text(encoding="utf-8")
-    assert raw.count("<svg") == 11 and 'id="graph0"' not in raw
-    _assert_legible(_measure(fixture_page, tmp_path), 11)
+    assert raw.count("<svg") == 12 and 'id="graph0"' not in raw
+    _assert_legible(_measure(fixture_page, tmp_path), 12)
 
 
 @pytest.mark.slow
