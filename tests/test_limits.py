@@ -39,7 +39,7 @@ def test_documented_defaults() -> None:
     assert parser.MAX_NESTING == 200
     assert loader.MAX_FILES == 64
     assert (E.MAX_INT_MAGNITUDE, E.MAX_RANGE_SIZE, E.MAX_LIST_CAP) == (1 << 20, 1 << 12, 64)
-    assert (E.MAX_ACTOR_INSTANCES, E.MAX_INLINE_DEPTH, E.MAX_STATE_LEAVES) == (64, 16, 4096)
+    assert (E.MAX_ACTOR_INSTANCES, E.MAX_INLINE_DEPTH, E.MAX_STATE_LEAVES) == (64, 48, 4096)
     assert MAX_DEPTH == 1000
     assert CheckOptions().memory_mb is None and CheckOptions().timeout_s is None
 
@@ -91,11 +91,11 @@ def test_state_size(tmp_path: Path) -> None:
 
 
 def test_inline_depth(tmp_path: Path) -> None:
-    procs = "".join(f"proc p{i}() {{ l{i}: p{i + 1}() }}\n" for i in range(17))
-    text = procs + "proc p17() { l17: skip }\nactor a { s: p0() }\n"
+    procs = "".join(f"proc p{i}() {{ l{i}: p{i + 1}() }}\n" for i in range(49))
+    text = procs + "proc p49() { l49: skip }\nactor a { s: p0() }\n"
     errs = _errors(tmp_path, text)
-    # the 17th nested call, in p15 (line 16), is refused
-    assert errs == [("E130", 16, "labelled procedures nested deeper than 16")]
+    # the 49th nested call, in p47 (line 48), is refused
+    assert errs == [("E130", 48, "labelled procedures nested deeper than 48")]
 
 
 def test_files_used(tmp_path: Path) -> None:
