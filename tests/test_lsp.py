@@ -292,6 +292,26 @@ def test_go_to_definition_across_use_and_in_the_spec(tmp_path: Path) -> None:
     run_session(tmp_path, steps)
 
 
+def test_go_to_definition_prefers_the_specs_replacement_of_a_library_default(
+        tmp_path: Path) -> None:
+    text = ("use lib/device\nenum Dev { pdev }\nproc driver_remove(dev: Dev) { skip }\n"
+            "actor a { s: driver_remove(pdev) }\n")
+    spec = tmp_path / "own.drv"
+    spec.write_text(text, encoding="utf-8")
+
+    async def steps(s: Session) -> None:
+        uri = s.open(spec, text)
+        await s.diagnostics(uri)
+        loc = await asyncio.wait_for(s.client.text_document_definition_async(
+            T.DefinitionParams(T.TextDocumentIdentifier(uri),
+                               position_of(text, "driver_remove(pdev)", 1))), WAIT)
+        # device.drv declares a default driver_remove; the spec's own replaces it
+        assert isinstance(loc, T.Location) and loc.uri == uri, loc
+        assert loc.range.start == T.Position(2, 5)
+
+    run_session(tmp_path, steps)
+
+
 def test_completion_lists_procedures_and_properties(tmp_path: Path) -> None:
     spec = tmp_path / "good.drv"
     spec.write_text(GOOD_SPEC, encoding="utf-8")

@@ -81,7 +81,7 @@ def _analyse_copy(copy: Path, path: Path, lib_paths: tuple[Path, ...]) -> Analys
         return Analysis(_place(errors, copy, main, path), index, shown)
     # the main file under the name the loader gave it (relative to the working folder)
     main_file = next((f.path for f in program.files if _same_file(f.path, copy)), shown)
-    index = index_of_files(program.files, program.sources)
+    index = index_of_files(program.files, program.sources, program.main.path)
     if main.header is not None:
         for v in variant_names(program):
             try:

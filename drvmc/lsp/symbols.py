@@ -261,16 +261,19 @@ def symbols_of(spec: A.SpecFile, source: str) -> tuple[Symbol, ...]:
 class Index:
     """The declarations visible from one spec: its own and those of every file it uses."""
 
-    def __init__(self, symbols: Iterable[Symbol], sources: dict[str, str]) -> None:
+    def __init__(self, symbols: Iterable[Symbol], sources: dict[str, str],
+                 main: str | None = None) -> None:
         self.symbols = tuple(symbols)
         self.sources = sources  # file (as in Symbol.file) -> its text
+        self.main = main  # the spec file, whose declarations replace the library's defaults
         self._by_name: dict[str, list[Symbol]] = {}
         for s in self.symbols:
             self._by_name.setdefault(s.name, []).append(s)
 
     def lookup(self, name: str, call: bool = False) -> Symbol | None:
         """The declaration `name` refers to: a procedure if it is called, else (in this order)
-        a property, constant, state variable, type or actor; the base spec's over a variant's."""
+        a property, constant, state variable, type or actor; the spec file's over a library
+        default it replaces; the base spec's over a variant's."""
         found = self._by_name.get(name, [])
         if not found:
             return None
@@ -278,7 +281,8 @@ class Index:
         if call:
             order = [SymbolKind.PROC, SymbolKind.FUNC,
                      *(k for k in order if k not in CALLABLE)]
-        return min(found, key=lambda s: (order.index(s.kind), s.variant is not None))
+        return min(found, key=lambda s: (order.index(s.kind), s.file != self.main,
+                                         s.variant is not None))
 
     def of_kinds(self, kinds: frozenset[SymbolKind]) -> list[Symbol]:
         """One declaration per name among `kinds` (the base spec's), sorted by name."""
@@ -289,11 +293,12 @@ class Index:
         return [best[n] for n in sorted(best)]
 
 
-def index_of_files(files: Iterable[A.SpecFile], sources: dict[str, str]) -> Index:
+def index_of_files(files: Iterable[A.SpecFile], sources: dict[str, str],
+                   main: str | None = None) -> Index:
     symbols: list[Symbol] = []
     for f in files:
         symbols.extend(symbols_of(f, sources[f.path]))
-    return Index(symbols, {f: sources[f] for f in sources})
+    return Index(symbols, {f: sources[f] for f in sources}, main)
 
 
 def library_files(lib_dir: Path) -> list[Path]:
