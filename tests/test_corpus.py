@@ -31,8 +31,7 @@ def _procs(path: Path) -> set[str]:
 
 def _library_callbacks() -> set[str]:
     """Procedures the library calls but leaves to the scenario: those it does not define, and
-    those it defines as a default a driver replaces (a line marked `# driver callback:
-    default`, such as `driver_remove`)."""
+    those it declares `default proc` (a default a driver replaces, such as `driver_remove`)."""
     defined: set[str] = set()
     defaults: set[str] = set()
     text = ""
@@ -40,8 +39,7 @@ def _library_callbacks() -> set[str]:
         src = p.read_text(encoding="utf-8")
         text += "\n".join(ln.split("#", 1)[0] for ln in src.splitlines()) + "\n"
         defined |= set(re.findall(r"^\s*(?:proc|func)\s+(\w+)\s*\(", src, re.M))
-        defaults |= set(re.findall(r"^\s*proc\s+(\w+)\s*\(.*#\s*driver callback: default\s*$",
-                                   src, re.M))
+        defaults |= set(re.findall(r"^\s*default\s+proc\s+(\w+)\s*\(", src, re.M))
     called = set(re.findall(r"\b([a-z_]\w*)\s*\(", text))
     keywords = {"if", "while", "for", "proc", "func", "spawn", "len", "min", "max", "assert",
                 "await", "return", "forall", "exists", "Devres", "Refcount", "Slot"}

@@ -127,22 +127,42 @@ class Elaborator:
 
         def define(name: str, span: Span, what: str) -> bool:
             if name in seen:
-                self.diag.error("E101", f"{what} '{name}' is already defined at {seen[name]}",
-                                span)
+                hint = ""
+                if span.file == self.program.main.path and seen[name].file != span.file:
+                    hint = (" (a library declaration can be replaced only where the library "
+                            "declares it `default`: choose another name)")
+                self.diag.error("E101", f"{what} '{name}' is already defined at {seen[name]}"
+                                + hint, span)
                 return False
             seen[name] = span
             return True
 
-        # A constant, enum, record, variable, procedure or func declared in a library file (one
-        # reached through `use`) is a default: the spec file may declare the same kind of thing
-        # under the same name, and its declaration is the one that counts.
+        # A library file's constant, and its enum, record, variable, procedure or func declared
+        # `default`, is a default: the spec file may declare the same kind of thing under the same
+        # name, and its declaration is the one that counts. Anything else of the library's keeps
+        # its name (E101), so a spec cannot replace kernel code by accident.
+        # A `default` may also be replaced by a library file read after it (files come
+        # dependencies first), such as probe.drv filling device.drv's deferred-probe hooks.
         main = self.program.main
-        own = {(_default_kind(d), _decl_name(d)) for d in main.decls if _default_kind(d)}
+        winners: dict[tuple[str, str], A.Decl] = {}
+        replaced: set[int] = set()
         for f in self.program.files:
             for d in f.decls:
                 kind = _default_kind(d)
-                if f is not main and kind and (kind, _decl_name(d)) in own:
-                    self.library_defaults[_decl_name(d)] = d
+                if not kind:
+                    continue
+                key = (kind, _decl_name(d))
+                prev = winners.get(key)
+                if prev is None:
+                    winners[key] = d
+                elif (isinstance(prev, A.ConstDecl) and prev.span.file != main.path
+                      and f is main) or getattr(prev, "default", False):
+                    replaced.add(id(prev))
+                    self.library_defaults[key[1]] = prev
+                    winners[key] = d
+        for f in self.program.files:
+            for d in f.decls:
+                if id(d) in replaced:
                     continue
                 match d:
                     case A.Use():

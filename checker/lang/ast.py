@@ -409,6 +409,7 @@ class EnumDecl:
     members: tuple[str, ...]
     member_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
     span: Span = _span()
+    default: bool = False  # `default enum`: a library default a spec file may replace
 
 
 @dataclass(frozen=True)
@@ -423,6 +424,7 @@ class RecordDecl:
     name: str
     fields: tuple[Field, ...]
     span: Span = _span()
+    default: bool = False  # `default record`: a library default a spec file may replace
 
 
 @dataclass(frozen=True)
@@ -431,6 +433,7 @@ class VarDecl:
     type: TypeExpr
     init: Init | None
     span: Span = _span()
+    default: bool = False  # `default var`: a library default a spec file may replace
 
 
 @dataclass(frozen=True)
@@ -448,6 +451,7 @@ class ProcDecl:
     body: tuple[Stmt, ...]
     span: Span = _span()
     pure: bool = False  # `func`: a side-effect-free function, called inside expressions
+    default: bool = False  # `default proc`/`default func`: a library default a spec may replace
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from importlib import resources
 from typing import Any
@@ -193,6 +194,10 @@ class _Builder:
                 return A.Use("/".join(str(x) for x in arg.children), sp)
             case "const_decl":
                 return A.ConstDecl(str(c[0]), self.expr(c[1]), sp)
+            case "default_decl":
+                inner = self.decl(c[0])
+                assert isinstance(inner, A.EnumDecl | A.RecordDecl | A.VarDecl | A.ProcDecl)
+                return dataclasses.replace(inner, default=True, span=sp)
             case "enum_decl":
                 return A.EnumDecl(
                     str(c[0]),

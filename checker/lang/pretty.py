@@ -181,18 +181,22 @@ def decl(d: A.Decl, ind: int = 0) -> list[str]:
         case A.ConstDecl():
             return [pad + f"const {d.name} = {expr(d.value)}"]
         case A.EnumDecl():
-            return [pad + f"enum {d.name} {{ {', '.join(d.members)} }}"]
+            dflt = "default " if d.default else ""
+            return [pad + f"{dflt}enum {d.name} {{ {', '.join(d.members)} }}"]
         case A.RecordDecl():
+            dflt = "default " if d.default else ""
             fields = ", ".join(f"{f.name}: {type_(f.type)}" for f in d.fields)
-            return [pad + f"record {d.name} {{ {fields} }}"]
+            return [pad + f"{dflt}record {d.name} {{ {fields} }}"]
         case A.VarDecl():
-            return [pad + f"var {d.name}: {type_(d.type)}" + (f" = {init(d.init)}" if d.init
-                                                             else "")]
+            dflt = "default " if d.default else ""
+            return [pad + f"{dflt}var {d.name}: {type_(d.type)}"
+                    + (f" = {init(d.init)}" if d.init else "")]
         case A.ProcDecl():
+            dflt = "default " if d.default else ""
             params = ", ".join(f"{p.name}: {type_(p.type)}" for p in d.params)
             res = f" -> {type_(d.result)}" if d.result is not None else ""
             kw = "func" if d.pure else "proc"
-            return [pad + f"{kw} {d.name}({params}){res} {_block(d.body, ind)}"]
+            return [pad + f"{dflt}{kw} {d.name}({params}){res} {_block(d.body, ind)}"]
         case A.ActorDecl():
             idx = ""
             if d.index_var is not None and d.index_domain is not None:

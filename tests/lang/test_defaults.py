@@ -25,11 +25,11 @@ from tests.helpers import check, model_of
 
 LIB = """\
 const CAP = 2
-enum Res { res_unused }
+default enum Res { res_unused }
 record Box { n: 0..CAP }
 var boxes: Box[Res] = Box(n = 0)
-proc on_release(r: Res) { skip }
-func weight(r: Res) -> 0..3 { return 1 }
+default proc on_release(r: Res) { skip }
+default func weight(r: Res) -> 0..3 { return 1 }
 proc release(r: Res) {
   boxes[r].n = weight(r)
   on_release(r)
@@ -86,6 +86,25 @@ def test_a_replaced_procedure_keeps_the_librarys_signature(tmp_path: Path) -> No
     got = _error(tmp_path, "use mylib\nfunc weight(r: Res) -> bool { return true }\n"
                  "actor a { s: skip }\n")
     assert got[:4] == ("E141", "main.drv", 2, 1) and "-> 0..3" in got[4], got
+
+
+def test_only_what_the_library_declares_default_can_be_replaced(tmp_path: Path) -> None:
+    # `release` is the library's own code: a spec declaring one is a name clash, not a patch
+    code, file, line, _, msg = _error(tmp_path, "use mylib\nproc release(r: Res) { skip }\n"
+                                      "actor a { s: skip }\n")
+    assert (code, file, line) == ("E101", "main.drv", 2), msg
+    assert "declares it `default`" in msg, msg
+
+
+def test_a_library_file_replaces_the_default_of_a_file_it_uses(tmp_path: Path) -> None:
+    # as probe.drv fills device.drv's deferred-probe hooks
+    (tmp_path / "hooks.drv").write_text("use mylib\nvar calls: 0..3 = 0\n"
+                                        "proc on_release(r: Res) { calls = calls + 1 }\n")
+    p = tmp_path / "main.drv"
+    (tmp_path / "mylib.drv").write_text(LIB)
+    p.write_text("use hooks\nactor a { s: release(res_unused) }\nfinal once: calls == 1\n")
+    results = check(tmp_path, p.read_text())
+    assert results["once"].status.name == "PROVEN", results["once"]
 
 
 @pytest.mark.parametrize(("main", "lib2", "where"), [
