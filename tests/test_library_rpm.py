@@ -76,7 +76,7 @@ def test_devm_pm_runtime_enable_action_is_released_lifo_in_a_step_of_its_own(
     # then the action: pm_runtime_dont_use_autosuspend's rpm_idle suspends the idle device now,
     # before pm_runtime_disable
     assert _in_order(_procs(t, 4), [
-        "pm_runtime_disable_action", "pm_runtime_dont_use_autosuspend", "update_autosuspend",
+        "pm_runtime_disable_action", "pm_runtime_dont_use_autosuspend",
         "rpm_idle", "rpm_suspend_flags", "rpm_suspend_callback", "resource_use",
         "pm_runtime_disable"])
     assert t.steps[4].state["rpm_disable_depth"]["pdev"] == 1
