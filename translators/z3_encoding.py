@@ -364,107 +364,75 @@ def _type_ints(t: I.Type) -> Iterator[int]:
             pass
 
 
-def _walk_exprs(model: I.Model) -> Iterator[I.Type]:
-    def ex(e: I.Expr) -> Iterator[I.Type]:
-        yield e.type
-        match e:
-            case I.FieldRef():
-                yield from ex(e.base)
-            case I.IndexRef():
-                yield from ex(e.base)
-                yield from ex(e.index)
-            case I.Unary() | I.Coerce():
-                yield from ex(e.operand)
-            case I.Binary():
-                yield from ex(e.left)
-                yield from ex(e.right)
-            case I.Ite():
-                yield from ex(e.cond)
-                yield from ex(e.then)
-                yield from ex(e.orelse)
-            case I.ListFn():
-                yield from ex(e.list)
-                if e.arg is not None:
-                    yield from ex(e.arg)
-            case I.Quant():
-                yield e.var_type
-                yield from ex(e.body)
-            case I.RecordLit() | I.ListLit():
-                for x in e.values if isinstance(e, I.RecordLit) else e.items:
-                    yield from ex(x)
-            case I.ArrayFill():
-                yield from ex(e.value)
-            case _:
-                pass
+def _model_types(model: I.Model) -> Iterator[I.Type]:
+    """Every type the model's values can take: declarations, every (sub-)expression, the pcs.
 
-    def st(s: I.Stmt) -> Iterator[I.Type]:
-        match s:
-            case I.Assign():
-                yield from ex(s.target)
-                yield from ex(s.value)
-            case I.If():
-                yield from ex(s.cond)
-                for x in (*s.then, *s.orelse):
-                    yield from st(x)
-            case I.For():
-                yield s.var_type
-                for x in s.body:
-                    yield from st(x)
-            case I.Await() | I.Assume() | I.Assert():
-                yield from ex(s.cond)
-            case I.Either():
-                yield I.IntType(0, len(s.branches))
-                for b in s.branches:
-                    for x in b:
-                        yield from st(x)
-            case I.Choose():
-                yield s.type
-                if isinstance(s.domain, I.RangeDomain):
-                    yield from ex(s.domain.lo)
-                    yield from ex(s.domain.hi)
-            case I.Call():
-                for a in s.args:
-                    yield from ex(a)
-            case I.Return():
-                if s.value is not None:
-                    yield from ex(s.value)
-            case I.LocalDecl():
-                yield s.type
-                if s.init is not None:
-                    yield from ex(s.init)
-            case I.ListOp():
-                yield from ex(s.target)
-                if s.arg is not None:
-                    yield from ex(s.arg)
-            case I.Trace():
-                for a in s.args:
-                    yield from ex(a)
-            case I.Goto():
-                pass
-
+    Inlining shares sub-trees, so expressions and statements are visited once by identity (a
+    frozen node's hash walks its whole tree); the model keeps them all alive while this runs.
+    """
+    seen: set[int] = set()
+    exprs: list[I.Expr] = []
+    stmts: list[I.Stmt] = []
     for v in model.vars:
         yield v.type
         if v.init is not None:
-            yield from ex(v.init)
+            exprs.append(v.init)
     for p in model.procs:
         for _, t in p.params:
             yield t
-        for s in p.body:
-            yield from st(s)
+        stmts.extend(p.body)
     for a in model.actors:
         yield I.IntType(0, len(a.steps) + 1)
         for step in a.steps:
-            for s in step.body:
-                yield from st(s)
+            stmts.extend(step.body)
     for prop in model.properties:
         if prop.expr is not None:
-            yield from ex(prop.expr)
+            exprs.append(prop.expr)
     yield I.IntType(0, len(model.sites) + 1)
+    while stmts:
+        st = stmts.pop()
+        if id(st) in seen:
+            continue
+        seen.add(id(st))
+        match st:
+            case I.For():
+                yield st.var_type
+            case I.Either():
+                yield I.IntType(0, len(st.branches))
+            case I.Choose() | I.LocalDecl():
+                yield st.type
+            case _:
+                pass
+        exprs.extend(I.stmt_exprs(st))
+        for body in I.stmt_bodies(st):
+            stmts.extend(body)
+        while exprs:
+            e = exprs.pop()
+            if id(e) in seen:
+                continue
+            seen.add(id(e))
+            yield e.type
+            if isinstance(e, I.Quant):
+                yield e.var_type
+            exprs.extend(I.expr_children(e))
+    while exprs:  # the properties' and initialisers' expressions, when no statement came after
+        e = exprs.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e.type
+        if isinstance(e, I.Quant):
+            yield e.var_type
+        exprs.extend(I.expr_children(e))
 
 
 def bit_width(model: I.Model) -> int:
     m = 1
-    for t in _walk_exprs(model):
+    done: dict[int, I.Type] = {}  # holds the types, so that no id is reused while this runs
+    for t in _model_types(model):
+        if id(t) in done:
+            continue
+        done[id(t)] = t
         for v in _type_ints(t):
             m = max(m, abs(v) + 1)
     return max(2, m.bit_length() + 1)

@@ -517,6 +517,7 @@ def check(
             check_spec,
             spec_targets,
         )
+        from drvmc.checker.lang.loader import ParseCache
 
         _solvers_leave_signals_to_us()
         if variant and all_variants:
@@ -535,6 +536,7 @@ def check(
                               trace_dir)
         targets = spec_targets(specs)
         matrix = _matrix(run, targets, opts, workers, scheduler, job_timeout)
+        parses = ParseCache()
         for i, (target, problem) in enumerate(targets):
             if problem is not None:
                 run.error(problem, str(target))
@@ -542,8 +544,8 @@ def check(
             progress = _Progress(fmt is Format.text and _on_terminal() and matrix is None,
                                  str(target), depth, engine)
             try:
-                rep = (check_spec(target, opts, progress, progress.variant) if matrix is None
-                       else matrix.report(i))
+                rep = (check_spec(target, opts, progress, progress.variant, parses)
+                       if matrix is None else matrix.report(i))
             except (Interrupted, KeyboardInterrupt):
                 raise
             except Exception as e:  # reported per spec; the others go on

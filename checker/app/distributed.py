@@ -50,7 +50,7 @@ from drvmc.checker.app.driver import (
 from drvmc.checker.errors import DrvmcError, Interrupted, UsageError, interrupt_requested
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.ir.elaborate import elaborate
-from drvmc.checker.lang.loader import Program
+from drvmc.checker.lang.loader import ParseCache, Program
 from drvmc.checker.verdict.records import SpecReport
 from drvmc.checker.verdict.results import Result, Status
 
@@ -212,12 +212,13 @@ def run_matrix(targets: list[tuple[Path, UsageError | None]], opts: CheckOptions
     if problem is not None:
         raise problem
     plans: list[SpecPlan | BaseException | None] = []
+    parses = ParseCache()
     for path, bad in targets:
         if bad is not None:
             plans.append(None)
             continue
         try:
-            plans.append(plan_spec(path, opts))
+            plans.append(plan_spec(path, opts, parses))
         except (KeyboardInterrupt, Interrupted):
             raise
         except Exception as e:  # the spec's error, reported in its place

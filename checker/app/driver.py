@@ -18,7 +18,7 @@ from drvmc.checker.engines.vacuity import flag_assumptions, flag_vacuous
 from drvmc.checker.errors import Interrupted, UsageError, interrupt_requested
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.ir.elaborate import BASE_VARIANT, elaborate, variant_names
-from drvmc.checker.lang.loader import Program, load_program
+from drvmc.checker.lang.loader import ParseCache, Program, load_program
 from drvmc.checker.verdict.records import Row, SpecReport
 from drvmc.checker.verdict.results import (
     Result,
@@ -177,12 +177,13 @@ class SpecPlan:
     chosen: tuple[str, ...]
 
 
-def plan_spec(path: Path, opts: CheckOptions) -> SpecPlan:
-    """Load a spec and choose its variants (the cheap part of `check_spec`, before any engine)."""
+def plan_spec(path: Path, opts: CheckOptions, parses: ParseCache | None = None) -> SpecPlan:
+    """Load a spec and choose its variants (the cheap part of `check_spec`, before any engine);
+    `parses` shares the library files' syntax trees between the specs of one run."""
     problem = check_options_error(opts)
     if problem is not None:
         raise problem
-    program = load_program(path, opts.lib_paths)
+    program = load_program(path, opts.lib_paths, parses)
     names = variant_names(program)
     if opts.all_variants:
         chosen = names
@@ -269,9 +270,10 @@ def add_rows(report: SpecReport, all_props: list[str], opts: CheckOptions, v: st
 
 
 def check_spec(path: Path, opts: CheckOptions, progress: Progress | None = None,
-               on_variant: Callable[[VariantStart], None] | None = None) -> SpecReport:
+               on_variant: Callable[[VariantStart], None] | None = None,
+               parses: ParseCache | None = None) -> SpecReport:
     start = time.monotonic()
-    plan = plan_spec(path, opts)
+    plan = plan_spec(path, opts, parses)
     models = {v: elaborate(plan.program, v) for v in plan.chosen}
     report, all_props = start_report(plan, models, opts)
     interrupted = False

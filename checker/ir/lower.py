@@ -119,7 +119,7 @@ class _Lowerer:
             self.scheduled.add(label.name)
             self.pending.append((label.name, rest, k, label.span))
 
-    def code(self, items: tuple[object, ...], k: _Cont, loops: frozenset[Loop]) -> list[I.Stmt]:
+    def code(self, items: tuple[object, ...], k: _Cont, loops: frozenset[int]) -> list[I.Stmt]:
         out: list[I.Stmt] = []
         for idx, it in enumerate(items):
             rest = items[idx + 1 :]
@@ -147,10 +147,11 @@ class _Lowerer:
                 case Block():
                     return out + self.code(it.body, (_BlockEnd(it.tag), _Seq(rest), *k), loops)
                 case Loop():
-                    if it in loops:
+                    # by identity: hashing a frozen Loop hashes its whole body, every time
+                    if id(it) in loops:
                         raise _LowerError(f"a 'while' loop at {it.span} can go round without "
                                           "reaching a label")
-                    body = self.code(it.body, (_LoopBack(it), _Seq(rest), *k), loops | {it})
+                    body = self.code(it.body, (_LoopBack(it), _Seq(rest), *k), loops | {id(it)})
                     after = self.code(rest, k, loops)
                     return [*out, I.If(it.cond, tuple(body), tuple(after), it.span)]
                 case I.If() if _contains_control(it):
@@ -164,7 +165,7 @@ class _Lowerer:
                     out.append(it)  # type: ignore[arg-type]
         return out + self.cont(k, loops, None)
 
-    def cont(self, k: _Cont, loops: frozenset[Loop], span: Span | None) -> list[I.Stmt]:
+    def cont(self, k: _Cont, loops: frozenset[int], span: Span | None) -> list[I.Stmt]:
         if not k:
             return [I.Goto(None, span) if span else I.Goto(None)]
         f, rest = k[0], k[1:]

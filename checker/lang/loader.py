@@ -33,6 +33,23 @@ class Program:
     sources: dict[str, str]
 
 
+class ParseCache:
+    """Files already parsed in this run, by displayed path and text: the library files every spec
+    uses are parsed once per `drvmc check specs/`, not once per spec. Syntax trees are frozen, so
+    sharing one between programs is safe; a file whose text changed is parsed again."""
+
+    def __init__(self) -> None:
+        self._trees: dict[tuple[str, str], A.SpecFile] = {}
+
+    def parse(self, text: str, shown: str) -> A.SpecFile:
+        key = (shown, text)
+        tree = self._trees.get(key)
+        if tree is None:
+            tree = parse_text(text, shown)
+            self._trees[key] = tree
+        return tree
+
+
 def read_source(path: Path) -> str:
     # Read at most one byte past the size limit: a huge file or a device (/dev/zero) is refused
     # without being read whole. A UTF-8 byte order mark is skipped; CRLF reads as LF.
@@ -70,7 +87,8 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def load_program(path: Path, lib_paths: tuple[Path, ...] = ()) -> Program:
+def load_program(path: Path, lib_paths: tuple[Path, ...] = (),
+                 parses: ParseCache | None = None) -> Program:
     sources: dict[str, str] = {}
     ordered: list[A.SpecFile] = []
     seen: set[Path] = set()
@@ -80,7 +98,7 @@ def load_program(path: Path, lib_paths: tuple[Path, ...] = ()) -> Program:
         shown = _display(p)
         text = read_source(p)
         sources[shown] = text
-        return parse_text(text, shown)
+        return parse_text(text, shown) if parses is None else parses.parse(text, shown)
 
     def visit(spec: A.SpecFile, real: Path, stack: tuple[Path, ...]) -> None:
         for d in spec.decls:
