@@ -1795,7 +1795,7 @@ class Elaborator:
     def properties(self, reachable: set[int]) -> tuple[I.Property, ...]:
         props: list[I.Property] = []
         used = {s.prop for s in self.sites if s.id in reachable}
-        named = {ex.prop for ex in self.expect_decls if ex.prop is not None}
+        named = {p for ex in self.expect_decls for p in ex.props}
         for name, pd in self.prop_decls.items():
             # a library declares every class; a spec reports those it can fail or names
             if name in used or name in named:
@@ -1843,18 +1843,19 @@ class Elaborator:
                 self.diag.error("E145", f"unknown verdict '{ex.verdict}' (VIOLATED, SAFE, PROVEN,"
                                 " REACHABLE, UNREACHABLE)", ex.span)
                 continue
-            if ex.prop is not None and ex.prop not in names and ex.prop not in {
-                b.value for b in I.Builtin
-            } | {"deadlock", "assertion"} | set(self.prop_decls):
-                self.diag.error("E146", f"expect names unknown property '{ex.prop}'", ex.span)
-                continue
-            if (ex.variant, ex.prop) in seen:
-                self.diag.error("E147", "a second expect line for the same variant and property",
-                                ex.span)
-                continue
-            seen.add((ex.variant, ex.prop))
-            if ex.variant == self.variant:
-                out.append(I.Expect(ex.prop, verdict, ex.length, ex.span))
+            known = ({b.value for b in I.Builtin} | {"deadlock", "assertion"}
+                     | set(self.prop_decls) | set(names))
+            for prop in ex.props or (None,):
+                if prop is not None and prop not in known:
+                    self.diag.error("E146", f"expect names unknown property '{prop}'", ex.span)
+                    continue
+                if (ex.variant, prop) in seen:
+                    what = "variant" if prop is None else f"variant and property ('{prop}')"
+                    self.diag.error("E147", f"a second expect for the same {what}", ex.span)
+                    continue
+                seen.add((ex.variant, prop))
+                if ex.variant == self.variant:
+                    out.append(I.Expect(prop, verdict, ex.length, ex.span))
         return tuple(out)
 
 
@@ -2008,9 +2009,11 @@ def _names_used_as_values(program: Program, procs: set[str]) -> set[str]:
         elif isinstance(x, tuple | list):
             for y in x:
                 walk(y)
-        elif dataclasses.is_dataclass(x) and not isinstance(x, type):
-            for f in dataclasses.fields(x):
-                walk(getattr(x, f.name))
+        elif not isinstance(x, str | int | Span | type):
+            # the syntax tree is frozen dataclasses; reading the field table off the class is
+            # several times cheaper than dataclasses.fields() on every node
+            for name in getattr(type(x), "__dataclass_fields__", ()):
+                walk(getattr(x, name))
 
     for f in program.files:
         walk(f.decls)

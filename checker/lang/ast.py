@@ -516,8 +516,10 @@ class VariantDecl:
 
 @dataclass(frozen=True)
 class ExpectDecl:
+    """`expect VARIANT [P1, P2, ...]: VERDICT [LENGTH]`: no property names the whole variant."""
+
     variant: str
-    prop: str | None
+    props: tuple[str, ...]
     verdict: str
     length: int | None
     span: Span = _span()

@@ -256,10 +256,10 @@ class _Builder:
                                      base)
             case "expect_decl":
                 variant = str(c[0])
-                prop = str(c[1]) if c[1] is not None else None
+                props = tuple(str(x) for x in c[1].children) if c[1] is not None else ()
                 verdict = str(c[2])
                 length = self.int_token(c[3]) if c[3] is not None else None
-                return A.ExpectDecl(variant, prop, verdict, length, sp)
+                return A.ExpectDecl(variant, props, verdict, length, sp)
             case _:
                 raise AssertionError(f"unknown declaration {t.data}")
 

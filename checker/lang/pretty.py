@@ -220,7 +220,7 @@ def decl(d: A.Decl, ind: int = 0) -> list[str]:
             base = f" extends {d.base}" if d.base is not None else ""
             return [pad + f"variant {d.name}{base} {_q(d.description)} {{", *inner, pad + "}"]
         case A.ExpectDecl():
-            prop = f" {d.prop}" if d.prop else ""
+            prop = f" {', '.join(d.props)}" if d.props else ""
             n = f" {d.length}" if d.length is not None else ""
             return [pad + f"expect {d.variant}{prop}: {d.verdict}{n}"]
 
