@@ -166,15 +166,11 @@ def build_model(unit: C.Unit, table: dict[str, Entry]) -> Model:
 
 def _component_procs(comps: tuple[str, ...], binds: list[str],
                      unbinds: list[str]) -> list[tuple[str, str]]:
-    """The static topology: one aggregate (master) device matching every component of the
-    driver, and the driver's component ops behind the library's dispatchers."""
+    """The match: one aggregate (master) device matching every component of the driver (the
+    library records the devices at component_add / component_master_add_with_match), and the
+    driver's component ops behind the library's dispatchers."""
     match = " || ".join(f"c == {c}" for c in comps)
     out = [
-        ("component_is_master", f"proc component_is_master(g: Gid) -> bool {{ return g == "
-                                f"{MASTER} }}"),
-        ("component_master_parent", f"proc component_master_parent(m: Gid) -> Dev {{ return "
-                                    f"{MASTER_DEV} }}"),
-        ("component_device", f"proc component_device(c: Gid) -> Dev {{ return {DEV} }}"),
         ("component_match", f"proc component_match(m: Gid, c: Gid) -> bool {{ return m == "
                             f"{MASTER} && ({match}) }}"),
         ("master_ops_bind", "proc master_ops_bind(m: Gid) -> bool {\n  var ok: bool = false\n"
