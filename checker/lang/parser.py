@@ -280,6 +280,10 @@ class _Builder:
                 *ps, res = c
                 return A.TCallback(tuple(self.type(x) for x in ps if x is not None),
                                    self.type(res) if res is not None else None, False, sp)
+            case "nullable_result_callback_type":
+                *ps, res = c
+                return A.TCallback(tuple(self.type(x) for x in ps if x is not None),
+                                   self.type(res), True, sp)
             case "nullable_callback_type":
                 return A.TCallback(tuple(self.type(x) for x in c if x is not None), None, True,
                                    sp)

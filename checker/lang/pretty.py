@@ -102,6 +102,7 @@ def type_(t: A.TypeExpr) -> str:
             sig = "proc(" + ", ".join(type_(p) for p in t.params) + ")"
             if t.result is not None:
                 sig += f" -> {type_(t.result)}"
+                return f"({sig})?" if t.nullable else sig  # `-> R?` would read as a null R
             return sig + ("?" if t.nullable else "")
 
 

@@ -93,7 +93,8 @@ actor a { s: cb = again
 
 
 @pytest.mark.parametrize("text", ["var a: proc(Res)? = null", "var a: proc(Res, Dev) -> bool",
-                                  "var a: list<proc(Res), 2> = []", "var a: proc()"])
+                                  "var a: list<proc(Res), 2> = []", "var a: proc()",
+                                  "var a: (proc(Res) -> bool)? = null"])
 def test_callback_types_print_back(text: str) -> None:
     spec = parse_text(text + "\n", "t.drv")
     assert pretty.spec(spec).strip() == text
