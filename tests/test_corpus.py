@@ -48,7 +48,8 @@ def _library_callbacks() -> set[str]:
 
 def _passed_by_name(src: str, name: str) -> bool:
     body = "\n".join(ln.split("#", 1)[0] for ln in src.splitlines())
-    return re.search(rf"[,(]\s*{name}\s*[,)]", body) is not None
+    # an argument (`f(x, name)`) or a record field (`FileOps(open = name, ...)`)
+    return re.search(rf"(?:[,(]|\w\s*=)\s*{name}\s*[,)]", body) is not None
 
 
 def test_the_library_leaves_the_driver_callbacks_to_the_scenario() -> None:
