@@ -110,3 +110,37 @@ def test_the_slice_survives_itf_and_check_full() -> None:
                                  "--no-timings"])
     assert "[ 1] probe   map   — live[iomap] set\n" in r.stdout
     assert "It reads" not in r.stdout
+
+
+CLOSED = """
+property use_after_release "no use after release"
+var freed: bool = false
+var held: bool = false
+proc kfree(x: 0..1) {
+  assert !held as use_after_release, "freed while held"
+  freed = true
+}
+proc teardown(x: 0..1) {
+  first:
+    held = true
+  second:
+    held = held
+}
+actor a {
+  s: teardown(1)
+  t: kfree(0)
+}
+"""
+
+
+def test_a_returned_labelled_procedure_is_not_named_as_the_caller(tmp_path: Path) -> None:
+    # teardown's steps open its frame; step t runs at the actor's own level, so its kfree is
+    # called by the step, not by teardown (a return makes no call record: the step's label says
+    # where it runs)
+    spec = tmp_path / "closed.drv"
+    spec.write_text(CLOSED, encoding="utf-8")
+    rep = check_spec(spec, CheckOptions(engine="auto", properties=("use_after_release",)))
+    ((_, t),) = _cex(rep)
+    assert t.causal is not None
+    assert [s.label for s in t.steps][-1] == "t"
+    assert t.causal.failing == ("kfree(0)",), t.causal.failing

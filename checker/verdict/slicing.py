@@ -144,6 +144,7 @@ def _frames(trace: Trace, facts: _Facts) -> tuple[dict[Frame, tuple[Frame | None
     at_end: dict[int, tuple[Frame | None, ...]] = {}
     for s in trace.steps:
         open_ = labelled.setdefault(s.actor, [])
+        _close_returned(open_, s.label, trace)
         local: list[Frame | None] = []
         for i, c in enumerate(s.calls):
             if c.proc not in facts.procs:
@@ -159,6 +160,22 @@ def _frames(trace: Trace, facts: _Facts) -> tuple[dict[Frame, tuple[Frame | None
                 local.append((s.index, i))
         at_end[s.index] = tuple(open_)
     return out, at_end
+
+
+def _close_returned(open_: list[Frame | None], label: str, trace: Trace) -> None:
+    """Close the labelled procedures that returned before a step began. A step's label names
+    the innermost labelled procedure it runs in (`proc.label`, `proc#2.label` for a second
+    inlined call; a plain actor label: none), so every frame above that procedure's has
+    returned — a return makes no call record of its own."""
+    if "." not in label:
+        open_.clear()
+        return
+    inner = label.split(".", 1)[0].split("#", 1)[0]
+    for k in range(len(open_) - 1, -1, -1):
+        f = open_[k]
+        if f is not None and trace.steps[f[0] - 1].calls[f[1]].proc == inner:
+            del open_[k + 1:]
+            return
 
 
 def _call_text(c: CallRecord) -> str:
