@@ -100,12 +100,14 @@ def check_s0b() -> None:
     t = trace_of(name, "original", "null_deref")
     seq = steps(t)
     # the larb enables runtime PM in probe; the aggregate device probes (in whichever thread
-    # comes last) and its pm_runtime_get_suppliers resumes the larb before bind
+    # comes last, through bus_probe_device -> __device_attach) and its pm_runtime_get_suppliers
+    # resumes the larb before bind
     assert ("mtk_smi_larb_probe", "enable") in seq
-    assert seq[-1][1] == "aggregate_attach.suppliers"
+    assert seq[-1][1] == "__device_attach.attach"
     assert seq.index(("mtk_smi_larb_probe", "enable")) < len(seq) - 1
     last = calls(t, -1)
-    for fn in ["pm_runtime_get_suppliers", "rpm_resume_callback", "mtk_smi_larb_resume",
+    for fn in ["driver_probe_device", "__driver_probe_device", "pm_runtime_get_suppliers",
+               "rpm_resume_callback", "mtk_smi_larb_resume",
                "mtk_smi_larb_config_port"]:
         assert fn in last, fn
     assert "mtk_smi_larb_bind" not in all_calls(t)
@@ -146,7 +148,7 @@ def check_s2() -> None:
     t = trace_of(name, "original", "null_deref")
     seq = steps(t)
     workers = {a for a, _ in seq if a.startswith("rk_iommu_probe[")}
-    assert workers == {"rk_iommu_probe[1]", "rk_iommu_probe[2]"}
+    assert workers == {"rk_iommu_probe[rk1]", "rk_iommu_probe[rk2]"}
     # both workers got dev->iommu; one failed and freed it; the other then dereferences NULL
     assert {a for a, label in seq if label == "register"} == workers
     frees = [i for i, s in enumerate(t.steps) if "dev_iommu_free" in [c.proc for c in s.calls]]
