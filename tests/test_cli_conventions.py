@@ -244,3 +244,18 @@ def test_no_progress_when_stderr_or_stdout_is_not_a_terminal() -> None:
     assert "tests/golden/race.drv: race" in out
     p = _drvmc("check", RACE, "--all-variants", "-e", "bmc")  # both piped
     assert p.stderr == "" and "\x1b[" not in p.stdout
+
+
+def test_a_folder_means_every_spec_below_it_but_lib(tmp_path: Path) -> None:
+    from drvmc.checker.app.driver import spec_targets
+
+    for name in ["b.drv", "a.drv", "sub/c.drv", "lib/x.drv", "sub/lib/y.drv", "notes.txt"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "dir.drv").mkdir()
+    got = spec_targets([tmp_path, tmp_path / "missing.drv"])
+    assert [(q.relative_to(tmp_path).as_posix(), e is None) for q, e in got] == [
+        ("a.drv", True), ("b.drv", True), ("sub/c.drv", True), ("missing.drv", False)]
+    (empty := tmp_path / "empty").mkdir()
+    (_, err), = spec_targets([empty])
+    assert err is not None and "no spec files" in str(err)

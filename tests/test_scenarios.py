@@ -33,7 +33,7 @@ SCENARIOS = [
 
 @cache
 def report(name: str) -> SpecReport:
-    return check_spec(SPECS / name, CheckOptions(all_variants=True))
+    return check_spec(SPECS / name, CheckOptions(all_variants=True, engine="auto"))
 
 
 def result(name: str, variant: str, prop: str) -> Result:
