@@ -342,7 +342,17 @@ def step_body(draw: st.DrawFn, max_size: int = 3, env: Env = GLOBAL) -> list[str
         case _:
             pass
     if env.lcall is not None and draw(st.integers(0, 2)) == 0:
-        body.insert(draw(st.integers(1, len(body))), draw(_lcall(env)))
+        call = draw(_lcall(env))
+        # inside a branch too: the statements after the branches are then a join that both
+        # branches reach (lowered once, behind a flag), or one only (lowered in its place)
+        match draw(st.integers(0, 3)):
+            case 0:
+                call = f"if {draw(bool_expr(env))} {{\n{call}\n}} else {{\n{draw(_lcall(env))}\n}}"
+            case 1:
+                call = f"either {{\n{call}\n}} or {{\n{draw(stmt(env.inner()))}\n}}"
+            case _:
+                pass
+        body.insert(draw(st.integers(1, len(body))), call)
     return body
 
 

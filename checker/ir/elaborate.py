@@ -60,7 +60,10 @@ class _Ctx:
     ret_var: I.Expr | None  # inlined labelled procedure: where `return v` stores v
     exit_tag: str | None  # inlined labelled procedure: Block tag a `return` leaves
     inline_depth: int = 0
-    call_prefix: str = ""
+    call_prefix: str = ""  # an inlined call's labels: `proc.`, `proc#2.` (the call site)
+    # an inlined call's state (parameters, locals, result): `proc.`, `proc@2.` (by nesting: the
+    # call sites of one procedure in one actor are never live at once unless nested)
+    state_prefix: str = ""
     loop: _Loop | None = None  # the innermost loop `break`/`continue` leave or repeat
     recursion: int = 0  # which copy of a recursive procedure is being elaborated
     dead: bool = False  # inside the branch of an `if` whose condition is the constant false
@@ -104,6 +107,7 @@ class Elaborator:
         self.globals = _Scope()
         self._const_stack: list[str] = []
         self._inline_counter: dict[tuple[str, str], int] = {}
+        self._site_vars: set[tuple[str, str, str]] = set()  # (actor, call site, name) declared
         self._block_counter = 0
         self._state_leaves = 0
         # Names whose declaration already had an error: uses of them fail silently, so one
@@ -1167,9 +1171,7 @@ class Elaborator:
                                        f"initial value of {s.name}")
                 if ctx.actor is not None:
                     # Actor and inlined-procedure locals persist across steps: state variables.
-                    qual = f"{ctx.actor}.{ctx.call_prefix}{s.name}"
-                    ref = self.new_state_var(qual, t, self.default_value(t, s.span), ctx.actor,
-                                             s.span)
+                    ref = self.site_state_var(ctx, s.name, t, s.span)
                     scope.names[s.name] = ref
                     if init is None:
                         return [I.Choose(ref, t, I.StaticDomain(self.all_values(t, s.span)),
@@ -1229,11 +1231,14 @@ class Elaborator:
                 loop = _Loop(I.VarRef(f"$break{n}", I.Scope.TEMP, I.BOOL, s.span),
                              I.VarRef(f"$continue{n}", I.Scope.TEMP, I.BOOL, s.span))
                 body = self.block(s.body, inner, dataclasses.replace(ctx, loop=loop))
-                if any(_has_control(x) for x in body):
-                    self.diag.error("E121", "a 'for' loop may not contain labels or labelled "
-                                    "procedure calls; use 'while'", s.span)
-                    raise _Poison
                 jumps = _jumps(s.body)
+                if any(_has_control(x) for x in body):
+                    if jumps or any(_direct_control(x) for x in body):
+                        self.diag.error("E121", "a 'for' loop may not contain labels, or "
+                                        "break/continue with labelled procedure calls; use "
+                                        "'while'", s.span)
+                        raise _Poison
+                    return _unrolled(body, s.var, values)
                 if not jumps:
                     return [I.For(s.var, vt, values, tuple(body), s.span)]  # type: ignore[arg-type]
                 assert loop.brk is not None and loop.cont is not None
@@ -1329,8 +1334,7 @@ class Elaborator:
                                  s.span)]
             return [I.Choose(target, tt, domain, s.span)]
         if ctx.actor is not None:
-            qual = f"{ctx.actor}.{ctx.call_prefix}{s.var}"
-            ref = self.new_state_var(qual, vt, self.default_value(vt, s.span), ctx.actor, s.span)
+            ref = self.site_state_var(ctx, s.var, vt, s.span)
             scope.names[s.var] = ref
             return [I.Choose(ref, vt, domain, s.span)]
         ref = I.VarRef(s.var, I.Scope.TEMP, vt, s.span)
@@ -1485,21 +1489,22 @@ class Elaborator:
         n = self._inline_counter.get(key, 0) + 1
         self._inline_counter[key] = n
         prefix = f"{d.name}." if n == 1 else f"{d.name}#{n}."
+        nested = ctx.inlined.count(d.name)
+        sprefix = f"{d.name}." if nested == 0 else f"{d.name}@{nested + 1}."
         self._block_counter += 1
         tag = f"$ret{self._block_counter}"
         inner = _Scope()
         out: list[object] = [I.Trace(d.name, tuple(args), ctx.inline_depth, span)]
+        sub = _Ctx(ctx.actor, d.name, result, None, tag, ctx.inline_depth + 1, prefix,
+                   sprefix, inlined=(*ctx.inlined, d.name))
         for p, pt, av in zip(d.params, ptypes, args, strict=True):
-            ref = self.new_state_var(f"{ctx.actor}.{prefix}{p.name}", pt,
-                                     self.default_value(pt, p.span), ctx.actor, p.span)
+            ref = self.site_state_var(sub, p.name, pt, p.span)
             inner.names[p.name] = ref
             out.append(I.Assign(ref, av, span))
         ret_var: I.Expr | None = None
         if result is not None:
-            ret_var = self.new_state_var(f"{ctx.actor}.{prefix}$result", result,
-                                         self.default_value(result, span), ctx.actor, span)
-        sub = _Ctx(ctx.actor, d.name, result, ret_var, tag, ctx.inline_depth + 1, prefix,
-                   inlined=(*ctx.inlined, d.name))
+            ret_var = self.site_state_var(sub, "$result", result, span)
+            sub = dataclasses.replace(sub, ret_var=ret_var)
         body = self.block(d.body, inner, sub)
         out.append(Block(tag, tuple(body), span))
         if target is not None and ret_var is not None:
@@ -1520,6 +1525,21 @@ class Elaborator:
                                                     _type_of(target), span,
                                                     f"result of {callee}"), span))
         return cut
+
+    def site_state_var(self, ctx: _Ctx, name: str, t: I.Type, span: Span) -> I.VarRef:
+        """The state variable of a local, parameter or result `name` of the actor or inlined
+        call `ctx` is elaborating: declared once per call site (a second declaration is
+        E101), shared by the call sites of one procedure at one nesting depth (`state_prefix`)."""
+        assert ctx.actor is not None
+        site = (ctx.actor, ctx.call_prefix, name)
+        if site in self._site_vars:
+            self.diag.error("E101", f"'{name}' is declared twice", span)
+        self._site_vars.add(site)
+        qual = f"{ctx.actor}.{ctx.state_prefix}{name}"
+        have = self.state_vars.get(qual)
+        if have is not None and have.type == t:
+            return I.VarRef(qual, I.Scope.STATE, t, span)
+        return self.new_state_var(qual, t, self.default_value(t, span), ctx.actor, span)
 
     def new_state_var(self, name: str, t: I.Type, init: I.Expr | None, owner: str | None,
                       span: Span) -> I.VarRef:
@@ -2291,6 +2311,60 @@ def _skip_after_jump(body: list[object], flags: tuple[I.VarRef, ...]) -> list[ob
                 out.append(I.If(go_on, tuple(rest), (), flags[0].span))  # type: ignore[arg-type]
             return out
     return out
+
+
+def _unrolled(body: list[object], var: str, values: tuple[I.Lit, ...]) -> list[object]:
+    """A `for` whose body calls labelled procedures, unrolled: one copy of the body per value,
+    the loop variable replaced by the value (a temporary would not outlive the copy's first
+    label) and the copy's labels named after it (`proc.label[v]`). The copies run one after
+    another, so they share the inlined procedures' per-call-site state."""
+    out: list[object] = []
+    for v in values:
+        t = v.type
+        name = t.members[v.value] if isinstance(t, I.EnumType) and isinstance(v.value, int) \
+            else str(v.value).lower()
+        out.extend(_subst(x, var, v, f"[{name}]") for x in body)
+    return out
+
+
+def _subst(x: object, var: str, v: I.Lit, suffix: str) -> object:
+    """`x` with the temporary `var` read as `v` and its labels suffixed (IR and lowering nodes,
+    walked generically: every field of every frozen dataclass, and tuples)."""
+    match x:
+        case I.VarRef() if x.name == var and x.scope is I.Scope.TEMP:
+            return dataclasses.replace(v, span=x.span)
+        case Label():
+            return Label(x.name + suffix, x.span)
+        case Span() | I.BoolType() | I.IntType() | I.EnumType() | I.NullType() | \
+                I.RecordType() | I.ArrayType() | I.ListType():
+            return x  # nothing to replace inside
+        case I.Quant() | I.For() if x.var == var:
+            return x  # the name is bound again inside
+        case tuple():
+            return tuple(_subst(y, var, v, suffix) for y in x)
+        case _ if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            changes = {}
+            for f in dataclasses.fields(x):
+                old = getattr(x, f.name)
+                new = _subst(old, var, v, suffix)
+                if new is not old:
+                    changes[f.name] = new
+            return dataclasses.replace(x, **changes) if changes else x
+        case _:
+            return x
+
+
+def _direct_control(x: object) -> bool:
+    """A label or loop of this body's own (not of a procedure inlined into it)."""
+    match x:
+        case Label() | Loop():
+            return True
+        case I.If():
+            return any(_direct_control(s) for s in (*x.then, *x.orelse))
+        case I.Either():
+            return any(_direct_control(s) for b in x.branches for s in b)
+        case _:
+            return False
 
 
 def _has_control(x: object) -> bool:
