@@ -598,9 +598,10 @@ def _matrix(run: _Run | None, targets: list[tuple[Path, UsageError | None]], opt
     one worker and no time-out: one process is enough). Dask is imported only here."""
     if scheduler is None and job_timeout is None and (workers is None or workers == 1):
         return None
+    from drvmc.checker.app import job_times
     from drvmc.checker.app.distributed import ClusterOptions, cluster_options_error, run_matrix
 
-    cluster = ClusterOptions(workers, scheduler, job_timeout)
+    cluster = ClusterOptions(workers, scheduler, job_timeout, times_path=job_times.default_path())
     shown = _JobsProgress(_on_terminal() and (run is None or run.fmt is Format.text))
     try:
         problem = cluster_options_error(cluster)

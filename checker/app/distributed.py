@@ -11,7 +11,9 @@ serial run's; only the time taken differs (see `--no-timings`).
 A job carries the loaded program (the spec's text and every library file it uses, parsed), the
 variant's name and the options: a worker needs drvmc installed, not a checkout.
 
-Two lanes take jobs from one queue in order: this process itself, and the Dask cluster. A
+Two lanes take jobs from one queue: this process itself, and the Dask cluster (of N - 1
+workers beside this process for `--workers N`; N when every job goes to the cluster). The queue
+starts the longest jobs first, by the times earlier runs recorded (app.job_times). A
 LocalCluster costs seconds to start (processes, imports) and to stop, more than a small folder
 takes to check, so it is started only once the jobs left are estimated to be worth it (`worth_a
 _cluster`); a folder that is checked in a second never starts one. An existing cluster
@@ -38,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from drvmc.checker.app import job_times
 from drvmc.checker.app.driver import (
     CheckOptions,
     SpecPlan,
@@ -75,6 +78,9 @@ class ClusterOptions:
     workers: int | None = None  # start a LocalCluster of this many processes
     scheduler: str | None = None  # or send the jobs to the Dask scheduler at this address
     job_timeout_s: float | None = None  # a job still running after this is UNKNOWN
+    # the times of earlier runs' jobs, to start the longest first (app.job_times); None: the
+    # run's order, nothing recorded
+    times_path: Path | None = None
     # tests: every job goes to the cluster, which is started at once
     cluster_only: bool = False
 
@@ -226,7 +232,11 @@ def run_matrix(targets: list[tuple[Path, UsageError | None]], opts: CheckOptions
                 raise KeyboardInterrupt from e
             plans.append(e)
     matrix = Matrix(opts, plans)
-    _Lanes(matrix, cluster, on_progress).run()
+    lanes = _Lanes(matrix, cluster, on_progress)
+    try:
+        lanes.run()
+    finally:
+        lanes.record_times()
     return matrix
 
 
@@ -241,7 +251,11 @@ class _Lanes:
         self.cluster = cluster
         self.on_progress = on_progress
         self.jobs = matrix.jobs()
-        self.queue: collections.deque[Job] = collections.deque(self.jobs)
+        self.keys = {j: job_times.job_key(self._plan(j).program, j.variant, matrix.opts)
+                     for j in self.jobs} if cluster.times_path is not None else {}
+        self.known = job_times.load(cluster.times_path) if cluster.times_path else {}
+        order = job_times.longest_first([self.keys.get(j, "") for j in self.jobs], self.known)
+        self.queue: collections.deque[Job] = collections.deque(self.jobs[i] for i in order)
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.start = time.monotonic()
@@ -249,8 +263,27 @@ class _Lanes:
         self.local_since: float | None = None  # when the local lane's current job started
         self.cluster_error: BaseException | None = None
         self.shown = -1
+        # every job goes to the cluster: a time-out can be enforced on a worker only (a job in
+        # this process cannot be stopped)
+        self.remote = (cluster.scheduler is not None or cluster.cluster_only
+                       or cluster.job_timeout_s is not None)
 
     # -- shared
+
+    def _plan(self, job: Job) -> SpecPlan:
+        plan = self.matrix.plans[job.target]
+        assert isinstance(plan, SpecPlan)
+        return plan
+
+    def record_times(self) -> None:
+        """Every job that finished, its time recorded for the next run's order."""
+        if self.cluster.times_path is None:
+            return
+        with self.lock:
+            done = {self.keys[j]: o.seconds for j, o in self.matrix.outcomes.items()
+                    if isinstance(o, Done) and j in self.keys}
+        if done:
+            job_times.save(self.cluster.times_path, self.known, done)
 
     def _take(self) -> Job | None:
         with self.lock:
@@ -270,9 +303,7 @@ class _Lanes:
     # -- the run
 
     def run(self) -> None:
-        # a time-out can be enforced on a worker only (a job in this process cannot be stopped)
-        remote = (self.cluster.scheduler is not None or self.cluster.cluster_only
-                  or self.cluster.job_timeout_s is not None)
+        remote = self.remote
         # a bad address stops the run at once
         client = _connect(self.cluster.scheduler) if self.cluster.scheduler is not None else None
         lane = threading.Thread(target=self._cluster_lane, args=(client,), daemon=True,
@@ -358,7 +389,10 @@ class _Lanes:
                         time.sleep(POLL_S)
                     if self.stop.is_set():
                         return
-                with _local_cluster(self.cluster.workers or 2) as c:
+                # unless every job goes to the cluster, this process is one of the N: it keeps
+                # taking jobs beside the cluster's (N + 1 solvers on N cores slow each one down)
+                n = self.cluster.workers or 2
+                with _local_cluster(n if self.remote else max(1, n - 1)) as c:
                     self._feed(c)
             else:
                 try:

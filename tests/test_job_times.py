@@ -1,0 +1,91 @@
+"""The times of earlier distributed runs' jobs (checker/app/job_times.py), which order the next
+run's queue longest first (issue 23). The order changes only the time taken:
+tests/test_distributed.py compares a cluster's reports with the serial run's."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from drvmc.checker.app import job_times
+from drvmc.checker.app.distributed import ClusterOptions, Done, Matrix, _Lanes, run_matrix
+from drvmc.checker.app.driver import CheckOptions, plan_spec, spec_targets
+from drvmc.checker.lang.loader import Program
+
+ROOT = Path(__file__).resolve().parent.parent
+OPTS = CheckOptions(engine="explicit")
+TWO = sorted((ROOT / "specs").glob("*.drv"))[:2]
+
+
+def _program(text: str) -> Program:
+    return Program(main=None, files=(), sources={"a.drv": text, "lib/x.drv": "lib"})  # type: ignore[arg-type]
+
+
+def test_never_run_jobs_go_first_then_the_longest() -> None:
+    known = {"b": job_times.Entry(5.0, 0), "c": job_times.Entry(50.0, 0),
+             "e": job_times.Entry(5.0, 0)}
+    assert job_times.longest_first(["a", "b", "c", "d", "e"], known) == [0, 3, 2, 1, 4]
+
+
+def test_the_key_follows_the_texts_the_variant_and_the_search_not_the_paths() -> None:
+    k = job_times.job_key(_program("x"), "original", OPTS)
+    assert job_times.job_key(_program("x"), "original", OPTS) == k
+    assert job_times.job_key(_program("y"), "original", OPTS) != k
+    assert job_times.job_key(_program("x"), "fixed", OPTS) != k
+    assert job_times.job_key(_program("x"), "original", replace(OPTS, engine="bmc")) != k
+    assert job_times.job_key(_program("x"), "original", replace(OPTS, depth=7)) != k
+    moved = replace(OPTS, lib_paths=(Path("/elsewhere"),), all_variants=True)
+    assert job_times.job_key(_program("x"), "original", moved) == k
+
+
+@pytest.mark.parametrize("text", ["", "not json", "[1, 2]", '{"k": "x"}', '{"k": [1, -2]}',
+                                  '{"k": [1]}', '{"k": [NaN, 1]}'])
+def test_a_bad_file_counts_as_empty(tmp_path: Path, text: str) -> None:
+    p = tmp_path / "t.json"
+    p.write_text(text)
+    assert job_times.load(p) == {}
+    assert job_times.load(tmp_path / "missing.json") == {}
+
+
+def test_saved_times_are_loaded_and_the_oldest_dropped(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(job_times, "MAX_ENTRIES", 3)
+    p = tmp_path / "sub" / "t.json"
+    old = {k: job_times.Entry(1.0, float(i)) for i, k in enumerate(["o1", "o2", "o3"])}
+    job_times.save(p, old, {"new": 7.25})
+    got = job_times.load(p)
+    assert set(got) == {"o2", "o3", "new"} and got["new"].seconds == 7.25
+    assert [f.name for f in p.parent.iterdir()] == ["t.json"]  # no temporary left behind
+
+
+def test_an_unwritable_cache_leaves_the_run_alone(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    job_times.save(blocker / "t.json", {}, {"k": 1.0})  # its parent is a file: no error
+    assert blocker.read_text() == ""
+
+
+def test_a_run_records_every_job_and_the_next_one_starts_the_longest(tmp_path: Path) -> None:
+    times = tmp_path / "times.json"
+    opts = replace(OPTS, all_variants=True)
+    cluster = ClusterOptions(workers=2, times_path=times)
+    # no cluster is started: the local lane finishes these in well under GRACE_S
+    matrix = run_matrix(spec_targets(TWO), opts, cluster)
+    jobs = matrix.jobs()
+    assert len(jobs) >= 3 and all(isinstance(o, Done) for o in matrix.outcomes.values())
+    recorded = json.loads(times.read_text())
+    keys = [job_times.job_key(plan_spec(TWO[j.target], opts).program, j.variant, opts)
+            for j in jobs]
+    assert set(recorded) == set(keys)
+    # pretend the last job was the longest, and the first one is new: the queue starts with
+    # the new one, then the longest
+    recorded[keys[-1]] = [1000.0, 1.0]
+    del recorded[keys[0]]
+    times.write_text(json.dumps(recorded))
+    plans = [plan_spec(p, opts) for p in TWO]
+    lanes = _Lanes(Matrix(opts, list(plans)), cluster, None)
+    assert list(lanes.queue)[:2] == [jobs[0], jobs[-1]]
+    assert sorted(lanes.queue, key=jobs.index) == jobs
