@@ -108,6 +108,7 @@ class Elaborator:
         self._const_stack: list[str] = []
         self._inline_counter: dict[tuple[str, str], int] = {}
         self._site_vars: set[tuple[str, str, str]] = set()  # (actor, call site, name) declared
+        self._labelled_calls = 0  # calls of labelled procedures met (`calls_labelled`)
         self._block_counter = 0
         self._state_leaves = 0
         # Names whose declaration already had an error: uses of them fail silently, so one
@@ -453,6 +454,48 @@ class Elaborator:
                 raise _Poison
 
     # ------------------------------------------------------------------ sites
+    def calls_labelled(self, body: tuple[A.Stmt, ...], scope: _Scope, ctx: _Ctx) -> bool:
+        """Whether `body` calls a labelled procedure (directly or through a callback that may
+        hold one): a trial elaboration as dead code, where such calls are only counted, not
+        inlined, and which leaves nothing behind (sites, temporaries, declarations). An error
+        in the body is reported by the trial and stops here."""
+        if ctx.actor is None:
+            return False  # atomic code: a labelled call there is E124, reported as usual
+        sites, errors, site_vars = len(self.sites), len(self.diag.items), set(self._site_vars)
+        counter, calls = self._block_counter, self._labelled_calls
+        try:
+            self.block(body, scope, dataclasses.replace(ctx, dead=True))
+        finally:
+            del self.sites[sites:]
+            self._site_vars, self._block_counter = site_vars, counter
+        if len(self.diag.items) > errors:
+            raise _Poison
+        return self._labelled_calls > calls
+
+    def unrolled_for(self, s: A.For, scope: _Scope, ctx: _Ctx, values: tuple[I.Lit, ...],
+                     jumps: bool) -> list[object]:
+        """A `for` whose body calls labelled procedures, unrolled: the body elaborated once per
+        value, the loop variable a constant there (so a test on it selects the code, and a
+        call made with it inlines only what that value reaches). The copies run one after
+        another and share their locals' state."""
+        if jumps:
+            self.diag.error("E121", "a 'for' loop that calls labelled procedures may not use "
+                            "break/continue (it is unrolled); use 'while'", s.span)
+            raise _Poison
+        out: list[object] = []
+        site_vars = set(self._site_vars)
+        for v in values:
+            self._site_vars = set(site_vars)
+            inner = _Scope(dict(scope.names))
+            inner.names[s.var] = dataclasses.replace(v, span=s.span)
+            body = self.block(s.body, inner, dataclasses.replace(ctx, loop=_Loop()))
+            if any(_direct_control(x) for x in body):
+                self.diag.error("E121", "labels (or a 'while') inside a 'for' loop would be "
+                                "copied per value; write the loop as a 'while'", s.span)
+                raise _Poison
+            out.extend(body)
+        return out
+
     def site(self, prop: str, message: str, fatal: bool, span: Span) -> int:
         sid = len(self.sites) + 1
         self.sites.append(I.Site(sid, prop, message, fatal, span))
@@ -1230,15 +1273,14 @@ class Elaborator:
                 n = self._block_counter
                 loop = _Loop(I.VarRef(f"$break{n}", I.Scope.TEMP, I.BOOL, s.span),
                              I.VarRef(f"$continue{n}", I.Scope.TEMP, I.BOOL, s.span))
-                body = self.block(s.body, inner, dataclasses.replace(ctx, loop=loop))
                 jumps = _jumps(s.body)
+                if self.calls_labelled(s.body, inner, dataclasses.replace(ctx, loop=loop)):
+                    return self.unrolled_for(s, scope, ctx, values, jumps)
+                body = self.block(s.body, inner, dataclasses.replace(ctx, loop=loop))
                 if any(_has_control(x) for x in body):
-                    if jumps or any(_direct_control(x) for x in body):
-                        self.diag.error("E121", "a 'for' loop may not contain labels, or "
-                                        "break/continue with labelled procedure calls; use "
-                                        "'while'", s.span)
-                        raise _Poison
-                    return _unrolled(body, s.var, values)
+                    self.diag.error("E121", "labels (or a 'while') inside a 'for' loop would be "
+                                    "copied per value; write the loop as a 'while'", s.span)
+                    raise _Poison
                 if not jumps:
                     return [I.For(s.var, vt, values, tuple(body), s.span)]  # type: ignore[arg-type]
                 assert loop.brk is not None and loop.cont is not None
@@ -1254,7 +1296,8 @@ class Elaborator:
                 c = self.expr(s.cond, scope)
                 self.expect_bool(c, s.cond.span)
                 body = self.block(s.body, scope, dataclasses.replace(ctx, loop=_Loop()))
-                if not any(_has_control(x) for x in body):
+                # dead code inlines no labelled call (`call`): its loops are checked live
+                if not ctx.dead and not any(_has_control(x) for x in body):
                     self.diag.error("E122", "a 'while' loop needs a label inside (each iteration "
                                     "is at least one step); use 'for' for bounded loops", s.span)
                     raise _Poison
@@ -1474,10 +1517,13 @@ class Elaborator:
                 I.Assign(target, self.coerce(tmp, _type_of(target), span, f"result of {d.name}"),
                          span),
             ]
+        self._labelled_calls += 1
         if ctx.actor is None:
             self.diag.error("E124", f"'{d.name}' has labels; it can only be called from an "
                             "actor or another labelled procedure", span)
             raise _Poison
+        if ctx.dead:
+            return []  # never runs: its arguments are checked, nothing is inlined
         if d.name in self.recursive_labelled and \
                 ctx.inlined.count(d.name) > self.recursion_depth():
             return self.recursion_cut(ctx.inlined[-1], d.name, target, result, span)
@@ -1497,7 +1543,13 @@ class Elaborator:
         out: list[object] = [I.Trace(d.name, tuple(args), ctx.inline_depth, span)]
         sub = _Ctx(ctx.actor, d.name, result, None, tag, ctx.inline_depth + 1, prefix,
                    sprefix, inlined=(*ctx.inlined, d.name))
+        written = _written_names(d.body)
         for p, pt, av in zip(d.params, ptypes, args, strict=True):
+            if isinstance(av, I.Lit) and p.name not in written:
+                # a constant argument the body never writes: the parameter is that constant
+                # (no state, and a test on it selects the code, as a remove() dispatcher's)
+                inner.names[p.name] = av
+                continue
             ref = self.site_state_var(sub, p.name, pt, p.span)
             inner.names[p.name] = ref
             out.append(I.Assign(ref, av, span))
@@ -2313,45 +2365,42 @@ def _skip_after_jump(body: list[object], flags: tuple[I.VarRef, ...]) -> list[ob
     return out
 
 
-def _unrolled(body: list[object], var: str, values: tuple[I.Lit, ...]) -> list[object]:
-    """A `for` whose body calls labelled procedures, unrolled: one copy of the body per value,
-    the loop variable replaced by the value (a temporary would not outlive the copy's first
-    label) and the copy's labels named after it (`proc.label[v]`). The copies run one after
-    another, so they share the inlined procedures' per-call-site state."""
-    out: list[object] = []
-    for v in values:
-        t = v.type
-        name = t.members[v.value] if isinstance(t, I.EnumType) and isinstance(v.value, int) \
-            else str(v.value).lower()
-        out.extend(_subst(x, var, v, f"[{name}]") for x in body)
-    return out
+def _written_names(body: tuple[A.Stmt, ...]) -> set[str]:
+    """The names a procedure body assigns, chooses into or declares (at any depth), by the
+    name at the root of each target."""
+    out: set[str] = set()
 
-
-def _subst(x: object, var: str, v: I.Lit, suffix: str) -> object:
-    """`x` with the temporary `var` read as `v` and its labels suffixed (IR and lowering nodes,
-    walked generically: every field of every frozen dataclass, and tuples)."""
-    match x:
-        case I.VarRef() if x.name == var and x.scope is I.Scope.TEMP:
-            return dataclasses.replace(v, span=x.span)
-        case Label():
-            return Label(x.name + suffix, x.span)
-        case Span() | I.BoolType() | I.IntType() | I.EnumType() | I.NullType() | \
-                I.RecordType() | I.ArrayType() | I.ListType():
-            return x  # nothing to replace inside
-        case I.Quant() | I.For() if x.var == var:
-            return x  # the name is bound again inside
-        case tuple():
-            return tuple(_subst(y, var, v, suffix) for y in x)
-        case _ if dataclasses.is_dataclass(x) and not isinstance(x, type):
-            changes = {}
+    def walk(x: object) -> None:
+        match x:
+            case A.Assign():
+                t = x.target
+                while isinstance(t, A.Index | A.FieldAccess):
+                    t = t.base
+                if isinstance(t, A.Name):
+                    out.add(t.name)
+            case A.Choose():
+                out.add(x.var)
+            case A.LocalDecl():
+                out.add(x.name)
+            case A.ExprStmt() if isinstance(x.expr, A.Call) and \
+                    isinstance(x.expr.func, A.FieldAccess):
+                t = x.expr.func.base  # a list operation: l.append(...)
+                while isinstance(t, A.Index | A.FieldAccess):
+                    t = t.base
+                if isinstance(t, A.Name):
+                    out.add(t.name)
+            case _:
+                pass
+        if isinstance(x, tuple):
+            for y in x:
+                walk(y)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, type) and \
+                not isinstance(x, Span):
             for f in dataclasses.fields(x):
-                old = getattr(x, f.name)
-                new = _subst(old, var, v, suffix)
-                if new is not old:
-                    changes[f.name] = new
-            return dataclasses.replace(x, **changes) if changes else x
-        case _:
-            return x
+                walk(getattr(x, f.name))
+
+    walk(body)
+    return out
 
 
 def _direct_control(x: object) -> bool:

@@ -1,6 +1,7 @@
-"""Inlined labelled procedures: their state is shared by the call sites of one nesting depth, and
-a `for` over labelled calls is unrolled. Semantics every engine agrees on: the generated specs of
-tests/test_differential.py and tests/ir_coverage/labelled_recursion.drv."""
+"""Inlined labelled procedures: their state is shared by the call sites of one nesting depth, a
+constant argument is a constant in the body, and a `for` over labelled calls is unrolled, each
+copy elaborated with the loop variable a constant. Semantics every engine agrees on: the
+generated specs of tests/test_differential.py and tests/ir_coverage/labelled_recursion.drv."""
 
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ var n: 0..3 = 0
 proc lp(k: 0..3) {
   l: var seen: 0..3 = k
      if seen == 1 {
-       lp(2)
+       lp(n + 1)
      }
      n = seen
 }
 actor a {
-  s: lp(1)
-  t: lp(3)
+  s: lp(n)
+  t: lp(n)
 }
 """)
     names = {v.name for v in m.vars}
@@ -63,7 +64,9 @@ expect original order, both: PROVEN
 """)
     m = model_of(tmp_path, spec.read_text())
     labels = [st.label for st in m.actors[0].steps]
-    assert labels == ["s", "lp.l1[a]", "lp.l1[b]", "lp.l2[a]", "lp.l2[b]"]
+    assert labels == ["s", "lp.l1", "lp#2.l1", "lp.l2", "lp#2.l2"]
+    # lp(d) with d a constant in each copy: the parameter is that constant, not state
+    assert not any(v.name.startswith("t.lp") for v in m.vars), [v.name for v in m.vars]
     report = check_spec(spec, CheckOptions(engine="explicit"))
     assert all(r.ok for r in report.rows), [(r.result.prop, r.result.verdict_text())
                                             for r in report.rows]
@@ -72,6 +75,7 @@ expect original order, both: PROVEN
 @pytest.mark.parametrize("body", [
     "l: n = 1",                       # a label of its own: copies would repeat it
     "lp()\n       break",             # break next to a labelled call
+    "while n < 2 {\n lp()\n }",      # a loop of steps inside
 ])
 def test_a_for_keeps_its_own_labels_and_jumps_out(tmp_path: Path, body: str) -> None:
     with pytest.raises(SpecError) as ei:
@@ -86,3 +90,30 @@ actor t {{
 }}
 """)
     assert [d.code for d in ei.value.diagnostics] == ["E121"]
+
+
+def test_a_test_on_a_constant_argument_inlines_only_the_code_it_selects(tmp_path: Path) -> None:
+    # a dispatcher over devices (as a driver's remove()): called with a constant device, only
+    # that device's branch is inlined; the others are dead code and inline nothing
+    m = model_of(tmp_path, """enum Dev { a, b }
+var n: 0..3 = 0
+proc heavy() {
+  h1: n = 1
+  h2: n = 2
+}
+proc light() {
+  l1: n = 3
+}
+proc remove(d: Dev) {
+  if d == a {
+    heavy()
+  } else {
+    light()
+  }
+}
+actor t {
+  s: remove(b)
+}
+""")
+    labels = [st.label for st in m.actors[0].steps]
+    assert labels == ["s", "light.l1"]
