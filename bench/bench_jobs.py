@@ -47,7 +47,7 @@ def time_job(path: Path, variant: str, engine: tuple[str, ...]) -> JobTime:
     subprocess.run([sys.executable, "-m", "drvmc.checker.app.cli", "check", str(path),
                     "--variant", variant, "--no-timings", *engine], cwd=REPO, env=env,
                    capture_output=True, text=True, check=False)
-    return JobTime(str(path.relative_to(REPO)), variant, time.monotonic() - t0, _cpu() - cpu0)
+    return JobTime(os.path.relpath(path, REPO), variant, time.monotonic() - t0, _cpu() - cpu0)
 
 
 def longest_first(times: list[float], workers: int) -> float:
