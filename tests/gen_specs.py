@@ -345,11 +345,14 @@ def step_body(draw: st.DrawFn, max_size: int = 3, env: Env = GLOBAL) -> list[str
         call = draw(_lcall(env))
         # inside a branch too: the statements after the branches are then a join that both
         # branches reach (lowered once, behind a flag), or one only (lowered in its place)
-        match draw(st.integers(0, 3)):
+        match draw(st.integers(0, 4)):
             case 0:
                 call = f"if {draw(bool_expr(env))} {{\n{call}\n}} else {{\n{draw(_lcall(env))}\n}}"
             case 1:
                 call = f"either {{\n{call}\n}} or {{\n{draw(stmt(env.inner()))}\n}}"
+            case 2 if "j" not in env.ints:
+                # a `for` over labelled calls: unrolled, the loop variable a constant per copy
+                call = f"for j in 0..1 {{\n{env.lcall}(j)\n}}"
             case _:
                 pass
         body.insert(draw(st.integers(1, len(body))), call)
