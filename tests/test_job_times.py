@@ -30,15 +30,19 @@ def test_never_run_jobs_go_first_then_the_longest() -> None:
     assert job_times.longest_first(["a", "b", "c", "d", "e"], known) == [0, 3, 2, 1, 4]
 
 
+def _key(text: str, variant: str, opts: CheckOptions) -> str:
+    return job_times.job_key(job_times.sources_digest(_program(text)), variant, opts)
+
+
 def test_the_key_follows_the_texts_the_variant_and_the_search_not_the_paths() -> None:
-    k = job_times.job_key(_program("x"), "original", OPTS)
-    assert job_times.job_key(_program("x"), "original", OPTS) == k
-    assert job_times.job_key(_program("y"), "original", OPTS) != k
-    assert job_times.job_key(_program("x"), "fixed", OPTS) != k
-    assert job_times.job_key(_program("x"), "original", replace(OPTS, engine="bmc")) != k
-    assert job_times.job_key(_program("x"), "original", replace(OPTS, depth=7)) != k
+    k = _key("x", "original", OPTS)
+    assert _key("x", "original", OPTS) == k
+    assert _key("y", "original", OPTS) != k
+    assert _key("x", "fixed", OPTS) != k
+    assert _key("x", "original", replace(OPTS, engine="bmc")) != k
+    assert _key("x", "original", replace(OPTS, depth=7)) != k
     moved = replace(OPTS, lib_paths=(Path("/elsewhere"),), all_variants=True)
-    assert job_times.job_key(_program("x"), "original", moved) == k
+    assert _key("x", "original", moved) == k
 
 
 @pytest.mark.parametrize("text", ["", "not json", "[1, 2]", '{"k": "x"}', '{"k": [1, -2]}',
@@ -77,8 +81,8 @@ def test_a_run_records_every_job_and_the_next_one_starts_the_longest(tmp_path: P
     jobs = matrix.jobs()
     assert len(jobs) >= 3 and all(isinstance(o, Done) for o in matrix.outcomes.values())
     recorded = json.loads(times.read_text())
-    keys = [job_times.job_key(plan_spec(TWO[j.target], opts).program, j.variant, opts)
-            for j in jobs]
+    keys = [job_times.job_key(job_times.sources_digest(plan_spec(TWO[j.target], opts).program),
+                              j.variant, opts) for j in jobs]
     assert set(recorded) == set(keys)
     # pretend the last job was the longest, and the first one is new: the queue starts with
     # the new one, then the longest

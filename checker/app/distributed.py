@@ -251,8 +251,12 @@ class _Lanes:
         self.cluster = cluster
         self.on_progress = on_progress
         self.jobs = matrix.jobs()
-        self.keys = {j: job_times.job_key(self._plan(j).program, j.variant, matrix.opts)
-                     for j in self.jobs} if cluster.times_path is not None else {}
+        self.keys: dict[Job, str] = {}
+        if cluster.times_path is not None:
+            digests = {j.target: job_times.sources_digest(self._plan(j).program)
+                       for j in self.jobs}
+            self.keys = {j: job_times.job_key(digests[j.target], j.variant, matrix.opts)
+                         for j in self.jobs}
         self.known = job_times.load(cluster.times_path) if cluster.times_path else {}
         order = job_times.longest_first([self.keys.get(j, "") for j in self.jobs], self.known)
         self.queue: collections.deque[Job] = collections.deque(self.jobs[i] for i in order)
@@ -329,8 +333,7 @@ class _Lanes:
 
     def _local_lane(self) -> None:
         while (job := self._take()) is not None:
-            plan = self.matrix.plans[job.target]
-            assert isinstance(plan, SpecPlan)
+            plan = self._plan(job)
             self.local_since = time.monotonic()
             try:
                 out = run_job(plan.program, job.variant, self.matrix.opts)
@@ -416,8 +419,7 @@ class _Lanes:
             job = self._take()
             if job is None:
                 return False
-            plan = self.matrix.plans[job.target]
-            assert isinstance(plan, SpecPlan)
+            plan = self._plan(job)
             fut = client.submit(run_job, plan.program, job.variant, self.matrix.opts,
                                 key=f"drvmc-{run_id}-{job.target}-{job.variant}", pure=False)
             flying[fut] = (job, time.monotonic())
@@ -441,8 +443,7 @@ class _Lanes:
     def _collect(self, fut: distributed.Future[Any], job: Job) -> Outcome:
         from distributed import KilledWorker
 
-        plan = self.matrix.plans[job.target]
-        assert isinstance(plan, SpecPlan)
+        plan = self._plan(job)
         try:
             out = fut.result()
         except KilledWorker:

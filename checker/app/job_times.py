@@ -44,17 +44,22 @@ def default_path() -> Path:
     return root / "drvmc" / FILE_NAME
 
 
-def job_key(program: Program, variant: str, opts: CheckOptions) -> str:
-    """What decides a job's work: the texts (not the paths: a checkout moved keeps its times),
-    the variant, and the search options (not the output options)."""
+def sources_digest(program: Program) -> str:
+    """The texts of a spec and of every file it uses (not their paths: a checkout moved keeps
+    its times), hashed once per spec whatever its number of variants."""
     h = hashlib.sha256()
     for name in sorted(program.sources):
         h.update(program.sources[name].encode())
         h.update(b"\0")
-    work = (variant, opts.engine, opts.depth, opts.timeout_s, opts.properties, opts.deadlock,
-            opts.memory_mb, opts.symmetry, opts.explicit_states)
-    h.update(repr(work).encode())
-    return h.hexdigest()[:32]
+    return h.hexdigest()
+
+
+def job_key(digest: str, variant: str, opts: CheckOptions) -> str:
+    """What decides a job's work: its spec's texts (`sources_digest`), the variant, and the
+    search options (not the output options)."""
+    work = (digest, variant, opts.engine, opts.depth, opts.timeout_s, opts.properties,
+            opts.deadlock, opts.memory_mb, opts.symmetry, opts.explicit_states)
+    return hashlib.sha256(repr(work).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

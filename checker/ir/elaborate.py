@@ -14,7 +14,16 @@ from typing import assert_never
 
 from drvmc.checker.errors import Diagnostics, Span, SpecError
 from drvmc.checker.ir import nodes as I
-from drvmc.checker.ir.lower import Block, Exit, Jump, Label, Loop, lower_actor
+from drvmc.checker.ir.lower import (
+    OWN_CONTROL,
+    Block,
+    Exit,
+    Jump,
+    Label,
+    Loop,
+    contains,
+    lower_actor,
+)
 from drvmc.checker.lang import ast as A
 from drvmc.checker.lang import pretty
 from drvmc.checker.lang.loader import Program
@@ -109,6 +118,7 @@ class Elaborator:
         self._inline_counter: dict[tuple[str, str], int] = {}
         self._site_vars: set[tuple[str, str, str]] = set()  # (actor, call site, name) declared
         self._labelled_calls = 0  # calls of labelled procedures met (`calls_labelled`)
+        self._written: dict[str, set[str]] = {}  # per labelled procedure: `_written_names`
         self._block_counter = 0
         self._state_leaves = 0
         # Names whose declaration already had an error: uses of them fail silently, so one
@@ -489,7 +499,7 @@ class Elaborator:
             inner = _Scope(dict(scope.names))
             inner.names[s.var] = dataclasses.replace(v, span=s.span)
             body = self.block(s.body, inner, dataclasses.replace(ctx, loop=_Loop()))
-            if any(_direct_control(x) for x in body):
+            if any(contains(x, OWN_CONTROL) for x in body):
                 self.diag.error("E121", "labels (or a 'while') inside a 'for' loop would be "
                                 "copied per value; write the loop as a 'while'", s.span)
                 raise _Poison
@@ -1277,7 +1287,7 @@ class Elaborator:
                 if self.calls_labelled(s.body, inner, dataclasses.replace(ctx, loop=loop)):
                     return self.unrolled_for(s, scope, ctx, values, jumps)
                 body = self.block(s.body, inner, dataclasses.replace(ctx, loop=loop))
-                if any(_has_control(x) for x in body):
+                if any(contains(x) for x in body):
                     self.diag.error("E121", "labels (or a 'while') inside a 'for' loop would be "
                                     "copied per value; write the loop as a 'while'", s.span)
                     raise _Poison
@@ -1297,7 +1307,7 @@ class Elaborator:
                 self.expect_bool(c, s.cond.span)
                 body = self.block(s.body, scope, dataclasses.replace(ctx, loop=_Loop()))
                 # dead code inlines no labelled call (`call`): its loops are checked live
-                if not ctx.dead and not any(_has_control(x) for x in body):
+                if not ctx.dead and not any(contains(x) for x in body):
                     self.diag.error("E122", "a 'while' loop needs a label inside (each iteration "
                                     "is at least one step); use 'for' for bounded loops", s.span)
                     raise _Poison
@@ -1543,7 +1553,9 @@ class Elaborator:
         out: list[object] = [I.Trace(d.name, tuple(args), ctx.inline_depth, span)]
         sub = _Ctx(ctx.actor, d.name, result, None, tag, ctx.inline_depth + 1, prefix,
                    sprefix, inlined=(*ctx.inlined, d.name))
-        written = _written_names(d.body)
+        written = self._written.get(d.name)
+        if written is None:
+            written = self._written[d.name] = _written_names(d.body)
         for p, pt, av in zip(d.params, ptypes, args, strict=True):
             if isinstance(av, I.Lit) and p.name not in written:
                 # a constant argument the body never writes: the parameter is that constant
@@ -2365,6 +2377,13 @@ def _skip_after_jump(body: list[object], flags: tuple[I.VarRef, ...]) -> list[ob
     return out
 
 
+def _root_name(e: A.Expr) -> str:
+    """The variable an lvalue (`a[i].f`) writes into; "" when it is not rooted at a name."""
+    while isinstance(e, A.Index | A.FieldAccess):
+        e = e.base
+    return e.name if isinstance(e, A.Name) else ""
+
+
 def _written_names(body: tuple[A.Stmt, ...]) -> set[str]:
     """The names a procedure body assigns, chooses into or declares (at any depth), by the
     name at the root of each target."""
@@ -2373,22 +2392,14 @@ def _written_names(body: tuple[A.Stmt, ...]) -> set[str]:
     def walk(x: object) -> None:
         match x:
             case A.Assign():
-                t = x.target
-                while isinstance(t, A.Index | A.FieldAccess):
-                    t = t.base
-                if isinstance(t, A.Name):
-                    out.add(t.name)
+                out.add(_root_name(x.target))
             case A.Choose():
                 out.add(x.var)
             case A.LocalDecl():
                 out.add(x.name)
             case A.ExprStmt() if isinstance(x.expr, A.Call) and \
                     isinstance(x.expr.func, A.FieldAccess):
-                t = x.expr.func.base  # a list operation: l.append(...)
-                while isinstance(t, A.Index | A.FieldAccess):
-                    t = t.base
-                if isinstance(t, A.Name):
-                    out.add(t.name)
+                out.add(_root_name(x.expr.func.base))  # a list operation: l.append(...)
             case _:
                 pass
         if isinstance(x, tuple):
@@ -2401,31 +2412,6 @@ def _written_names(body: tuple[A.Stmt, ...]) -> set[str]:
 
     walk(body)
     return out
-
-
-def _direct_control(x: object) -> bool:
-    """A label or loop of this body's own (not of a procedure inlined into it)."""
-    match x:
-        case Label() | Loop():
-            return True
-        case I.If():
-            return any(_direct_control(s) for s in (*x.then, *x.orelse))
-        case I.Either():
-            return any(_direct_control(s) for b in x.branches for s in b)
-        case _:
-            return False
-
-
-def _has_control(x: object) -> bool:
-    match x:
-        case Label() | Exit() | Block() | Loop() | Jump():
-            return True
-        case I.If():
-            return any(_has_control(s) for s in (*x.then, *x.orelse))
-        case I.Either():
-            return any(_has_control(s) for b in x.branches for s in b)
-        case _:
-            return False
 
 
 def _reachable(procs: list[I.Proc], actors: list[I.Actor]) -> tuple[set[int], set[str]]:

@@ -107,16 +107,20 @@ class _LowerError(Exception):
     pass
 
 
-def _contains_control(x: object) -> bool:
+CONTROL = (Label, Exit, Block, Loop, Jump)  # what splits code into steps
+OWN_CONTROL = (Label, Loop)  # a body's own labels and loops (not a procedure inlined into it)
+
+
+def contains(x: object, kinds: tuple[type, ...] = CONTROL) -> bool:
+    """Whether `x` is, or holds in its branches, a node of one of `kinds` (a `for` holds none:
+    elaboration keeps labels out of it)."""
     match x:
-        case Label() | Exit() | Block() | Loop() | Jump():
-            return True
         case I.If():
-            return any(_contains_control(s) for s in (*x.then, *x.orelse))
+            return any(contains(s, kinds) for s in (*x.then, *x.orelse))
         case I.Either():
-            return any(_contains_control(s) for b in x.branches for s in b)
+            return any(contains(s, kinds) for b in x.branches for s in b)
         case _:
-            return False
+            return isinstance(x, kinds)
 
 
 def _labels(items: Sequence[object]) -> list[Label]:
@@ -195,13 +199,13 @@ class _Lowerer:
                     body = self.code(it.body, (_LoopBack(it), _Seq(rest), *k), loops | {id(it)})
                     after = self.code(rest, k, loops)
                     return [*out, I.If(it.cond, tuple(body), tuple(after), it.span)]
-                case I.If() if _contains_control(it):
+                case I.If() if contains(it):
                     flag, kj = self.join(rest, k, it.span)
                     then = self.code(it.then, kj, loops)
                     orelse = self.code(it.orelse, kj, loops)
                     return [*out, *self.joined(flag, [I.If(it.cond, tuple(then),
                                                            tuple(orelse), it.span)])]
-                case I.Either() if _contains_control(it):
+                case I.Either() if contains(it):
                     flag, kj = self.join(rest, k, it.span)
                     branches = tuple(tuple(self.code(b, kj, loops)) for b in it.branches)
                     return [*out, *self.joined(flag, [I.Either(branches, it.span)])]
