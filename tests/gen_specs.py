@@ -2,9 +2,10 @@
 
 Each generated spec has 2-3 actors over a fixed set of globals: booleans, bounded counters
 (refcount-like, with `get`/`put` asserts), a signed integer, a nullable handle indexing an array,
-a bounded list, an int-indexed array, an array of records and a record (both with fill or record
-initialisers). Steps are built from every statement of the language: assignments (to array
-elements, record fields and list items too), `if`, `either`, `for` over ranges, enums and sets,
+a bounded list, an int-indexed array, an array of records and a record (with fill,
+per-element `[k: v]` or record initialisers). Steps are built from every statement of the
+language: assignments (to array elements, record fields and list items too; whole arrays
+given per element), `if`, `either`, `for` over ranges, enums and sets,
 `choose` over static sets and run-time ranges, `await`, `assume`, asserts with and without a
 property class, every list operation (`append`, `remove_at`, `pop`, `clear`, `truncate`,
 `remove_range`, item writes), calls of atomic procedures (with locals declared with and without
@@ -252,6 +253,8 @@ def _simple_stmt(env: Env) -> S[str]:
         st.just(f"if {HANDLE} != null {{ alive[{HANDLE}] = false }}"),
         _f("alive[{o}] = {e}", o=st.sampled_from(("o1", "o2", *env.objs)), e=be),
         _f("arr[{i}] = {e}", i=i, e=small),
+        _f("arr = [1: {e}]", e=small),  # per element; the other takes the default, 0
+        _f("alive = [{o}: {e}]", o=st.sampled_from(("o1", "o2")), e=be),
         _f("slots[{i}].refs = {e}", i=i, e=ie),
         _f("slots[{i}].owner = {o}", i=i, o=_handle_value(env)),
         _f("r = Slot(owner = {o}, refs = {e})", o=_handle_value(env), e=small),
@@ -471,11 +474,13 @@ def spec_text(draw: st.DrawFn) -> GenSpec:
     init = draw(st.sampled_from(("[]", "[]", "[1]", "[0, 2]")))
     out.append(f"var {LIST}: list<0..2, {cap}> = {init}")
     out.append(f"var {HANDLE}: Obj? = {draw(st.sampled_from(('null', 'o1')))}")
-    out.append(f"var alive: bool[Obj] = {draw(st.sampled_from(('false', 'true')))}")
-    out.append(f"var arr: 0..2[0..1] = {draw(st.sampled_from(LITS))}")
+    out.append("var alive: bool[Obj] = "
+               + draw(st.sampled_from(("false", "true", "[o2: true]", "[o1: true, o2: false]"))))
+    out.append("var arr: 0..2[0..1] = "
+               + draw(st.sampled_from((*LITS, "[1: 2]", "[0: 1, 1: 2]"))))
     out.append("var slots: Slot[0..1] = "
                + draw(st.sampled_from(("Slot(owner = null, refs = 0)", "Slot(refs = 1)",
-                                       "Slot(o2, 2)"))))
+                                       "Slot(o2, 2)", "[1: Slot(owner = o1, refs = 1)]"))))
     out.append("var r: Slot" + draw(st.sampled_from(("", " = Slot(owner = o1)"))))
     env = GLOBAL
     calls: list[str] = []

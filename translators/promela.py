@@ -245,6 +245,9 @@ class Compiler(ExprVisitor[Tree, Checks]):
             items.append(x.default(e.type.elem))
         return PList(str(len(e.items)), tuple(items))
 
+    def array_lit(self, e: I.ArrayLit, ck: Checks) -> Tree:
+        return tuple(self.ex(x, ck) for x in e.items)
+
     def array_fill(self, e: I.ArrayFill, ck: Checks) -> Tree:
         v = self.ex(e.value, ck)
         return tuple(v for _ in I.index_values(e.type.index))

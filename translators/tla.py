@@ -286,6 +286,15 @@ class _Code(ExprVisitor[str, Checks]):
     def list_lit(self, e: I.ListLit, ck: Checks) -> str:
         return "<<" + ", ".join(self.ex(i, ck) for i in e.items) + ">>"
 
+    def array_lit(self, e: I.ArrayLit, ck: Checks) -> str:
+        x = self.x
+        k = x.names.fresh("k")
+        items = [self.ex(i, ck) for i in e.items]
+        keys = [x.lit(v, e.type.index) for v in I.index_values(e.type.index)]
+        # a CASE over the index, not TLC's :> and @@, so the export needs no extra module
+        arms = " [] ".join(f"{k} = {key} -> {v}" for key, v in zip(keys, items, strict=True))
+        return f"[{k} \\in {x.index_set(e.type.index)} |-> CASE {arms}]"
+
     def array_fill(self, e: I.ArrayFill, ck: Checks) -> str:
         x = self.x
         v = self.ex(e.value, ck)

@@ -575,6 +575,8 @@ class _Exec:
                 while len(items) < e.type.cap:
                     items.append(enc.default(e.type.elem))
                 return SList(enc.len_val(len(e.items), e.type), tuple(items))
+            case I.ArrayLit():
+                return SArr(tuple(enc.fit_t(self.eval(x), e.type.elem) for x in e.items))
             case I.ArrayFill():
                 v = enc.fit_t(self.eval(e.value), e.type.elem)
                 return SArr(tuple(v for _ in I.index_values(e.type.index)))

@@ -111,6 +111,9 @@ class ExprCompiler:
             case I.ListLit():
                 items = [c(x) for x in e.items]
                 return lambda ex: tuple(f(ex) for f in items)
+            case I.ArrayLit():
+                elems = [c(x) for x in e.items]
+                return lambda ex: tuple(f(ex) for f in elems)
             case I.ArrayFill():
                 value = c(e.value)
                 n = len(I.index_values(e.type.index))

@@ -443,6 +443,52 @@ class Elaborator:
             case I.ListType():
                 return I.ListLit(t, (), span)
 
+    def typed_value(self, e: A.Expr, t: I.Type, scope: _Scope, const: bool,
+                    what: str) -> I.Expr:
+        """`e` as a value of the declared type `t` (an initial value, an assignment's right
+        side): an array given per element (`[k: v]`) is built for `t`; one element value
+        fills an array; anything else is checked by coerce."""
+        if isinstance(e, A.ArrayLit):
+            if not isinstance(t, I.ArrayType):
+                self.diag.error("E110", f"an array value [k: v] given for a {t} ({what})",
+                                e.span)
+                raise _Poison
+            return self.array_lit(e, t, scope, const, what)
+        raw = self.expr(e, scope, const)
+        if isinstance(t, I.ArrayType) and not isinstance(_type_of(raw), I.ArrayType):
+            # one element value fills every dimension; coerce it to the element type first
+            # (coerce() returns a fill of the right type unchanged, so an uncoerced
+            # `null`/`false` here would be encoded as a wrong value)
+            raw = self.fill_array(t, raw, e.span, what)
+        return self.coerce(raw, t, e.span, what)
+
+    def array_lit(self, e: A.ArrayLit, t: I.ArrayType, scope: _Scope, const: bool,
+                  what: str) -> I.ArrayLit:
+        """`[k: v, ...]` for array type `t`: each key a constant of t's index, given once; the
+        elements not given take the element type's default."""
+        keys = I.index_values(t.index)
+        given: dict[int, I.Expr] = {}
+        for k, v in e.entries:
+            kv = self.expr(k, scope, const=True)
+            kt = _type_of(kv)
+            ok = isinstance(kv, I.Lit) and kv.value is not None and (
+                (isinstance(t.index, I.EnumType) and isinstance(kt, I.EnumType)
+                and kt.name == t.index.name)
+                or (isinstance(t.index, I.IntType) and isinstance(kt, I.IntType)))
+            if not ok or not isinstance(kv, I.Lit) or kv.value not in keys:
+                self.diag.error("E110", f"an element key must be a constant {t.index}, "
+                                f"found {kt} ({what})", k.span)
+                raise _Poison
+            at = int(kv.value)
+            if at in given:
+                self.diag.error("E101", f"element {_member_name(kv)} is given twice ({what})",
+                                k.span)
+                raise _Poison
+            given[at] = self.typed_value(v, t.elem, scope, const, what)
+        items = tuple(given[i] if i in given else self.default_value(t.elem, e.span)
+                      for i in keys)
+        return I.ArrayLit(t, items, e.span)
+
     def fill_array(self, t: I.ArrayType, value: I.Expr, span: Span, what: str) -> I.ArrayFill:
         """An array of type `t` (nested arrays included) with every element `value`."""
         if isinstance(t.elem, I.ArrayType) and not isinstance(_type_of(value), I.ArrayType):
@@ -669,6 +715,11 @@ class Elaborator:
                         raise _Poison
                     joined = jt
                 return I.ListLit(I.ListType(joined, len(items)), items, e.span)
+            case A.ArrayLit():
+                self.diag.error("E110", "an array value [k: v, ...] takes its type from where "
+                                "it goes: write it as a variable's initial value or assign it "
+                                "to an array", e.span)
+                raise _Poison
 
     def expect_bool(self, v: I.Expr, span: Span) -> None:
         t = _type_of(v)
@@ -1003,8 +1054,8 @@ class Elaborator:
                                         s.span)
                         raise _Poison
                     init = (self.default_value(t, s.span) if s.init is None else
-                            self.coerce(self.expr(s.init, scope, const), t, s.init.span,
-                                        f"initial value of {s.name}"))
+                            self.typed_value(s.init, t, scope, const,
+                                             f"initial value of {s.name}"))
                     st.names[s.name] = init
                     st.types[s.name] = t
                 case A.Assign():
@@ -1014,8 +1065,10 @@ class Elaborator:
                                         "declare a proc to change state)", s.target.span)
                         raise _Poison
                     name = s.target.name
-                    new = self.coerce(self.expr(s.value, scope, const), st.types[name],
-                                      s.value.span, "assignment")
+                    new = (self.typed_value(s.value, st.types[name], scope, const, "assignment")
+                           if isinstance(s.value, A.ArrayLit) else
+                           self.coerce(self.expr(s.value, scope, const), st.types[name],
+                                       s.value.span, "assignment"))
                     old = st.names[name]
                     st.names[name] = new if _lit_bool(g) is True else \
                         I.Ite(g, new, old, st.types[name], s.span)
@@ -1220,8 +1273,8 @@ class Elaborator:
                 elif isinstance(s.init, A.AnyInit):
                     init = None
                 else:
-                    init = self.coerce(self.expr(s.init, scope), t, s.init.span,
-                                       f"initial value of {s.name}")
+                    init = self.typed_value(s.init, t, scope, False,
+                                            f"initial value of {s.name}")
                 if ctx.actor is not None:
                     # Actor and inlined-procedure locals persist across steps: state variables.
                     ref = self.site_state_var(ctx, s.name, t, s.span)
@@ -1244,6 +1297,9 @@ class Elaborator:
                         target = self.lvalue(s.target, scope)
                         return self.callback_call(cb, s.value, scope, ctx, target, s.span)
                 target = self.lvalue(s.target, scope)
+                if isinstance(s.value, A.ArrayLit):
+                    return [I.Assign(target, self.typed_value(
+                        s.value, _type_of(target), scope, False, "assignment"), s.span)]
                 value = self.expr(s.value, scope)
                 return [I.Assign(target, self.coerce(value, _type_of(target), s.value.span,
                                                      "assignment"), s.span)]
@@ -1637,7 +1693,7 @@ class Elaborator:
                     if c in self.procs and not self.procs[c].decl.pure:
                         callees.add(c)
                 if _calls_through_value(s, set(self.procs) | set(self.record_decls)):
-                    callees |= set(self.callback_members)  # any of them, as far as we know
+                    callees |= self.callback_targets(s, info.decl)
             calls[name] = callees
             direct[name] = has_label
         sccs = _sccs(calls)
@@ -1655,6 +1711,51 @@ class Elaborator:
                 # atomic ones get a copy per depth; labelled ones are inlined per call site
                 # anyway, up to the same depth
                 (self.recursive_labelled if lab else self.recursive)[n] = k
+
+    def callback_targets(self, s: A.Stmt, decl: A.ProcDecl) -> set[str]:
+        """The procedures a call through a value in statement `s` of `decl` may reach: those of
+        its callback type where the callee's declared type can be read off the declarations (a
+        parameter, a local or a global, through fields and elements), else every procedure used
+        as a value. Only for finding circles: a wider answer costs copies, never soundness."""
+        every = set(self.callback_members)
+        c = _stmt_call(s)
+        if c is None:
+            return every
+        t_ast = self._declared_type(c.func, decl)
+        if t_ast is None:
+            return every
+        try:
+            t = self.type(t_ast)
+        except _Poison:
+            return every
+        if not isinstance(t, I.EnumType) or t.name not in self.callback_types():
+            return every
+        return {n for n, m in self.callback_members.items()
+                if isinstance(m.type, I.EnumType) and m.type.name == t.name}
+
+    def _declared_type(self, e: A.Expr, decl: A.ProcDecl) -> A.TypeExpr | None:
+        """The declared type of a name, field or element expression in `decl`, where the
+        declarations alone say it (one declaration of a local name); None otherwise."""
+        match e:
+            case A.Name(name=n):
+                found = [p.type for p in decl.params if p.name == n]
+                found += [x.type for x in _walk_stmts(decl.body)
+                          if isinstance(x, A.LocalDecl) and x.name == n]
+                if not found and n in self.var_decls:
+                    found = [self.var_decls[n].type]
+                return found[0] if len(found) == 1 else None
+            case A.FieldAccess(base=base, name=f):
+                bt = self._declared_type(base, decl)
+                if isinstance(bt, A.TNamed) and bt.name in self.record_decls:
+                    for fd in self.record_decls[bt.name].fields:
+                        if fd.name == f:
+                            return fd.type
+                return None
+            case A.Index(base=base):
+                bt = self._declared_type(base, decl)
+                return bt.elem if isinstance(bt, A.TArray | A.TList) else None
+            case _:
+                return None
 
     def build(self) -> I.Model:
         self.collect()
@@ -1679,13 +1780,8 @@ class Elaborator:
                 elif isinstance(vd.init, A.AnyInit):
                     init = None
                 else:
-                    raw = self.expr(vd.init, _Scope(), const=True)
-                    if isinstance(t, I.ArrayType) and not isinstance(_type_of(raw), I.ArrayType):
-                        # one element value fills every dimension; coerce it to the element
-                        # type first (coerce() returns a fill of the right type unchanged, so
-                        # an uncoerced `null`/`false` here would be encoded as a wrong value)
-                        raw = self.fill_array(t, raw, vd.init.span, f"initial value of {name}")
-                    init = self.coerce(raw, t, vd.init.span, f"initial value of {name}")
+                    init = self.typed_value(vd.init, t, _Scope(), True,
+                                            f"initial value of {name}")
                 self.globals.names[name] = self.new_state_var(name, t, init, None, vd.span)
             except _Poison:
                 self.poisoned.add(name)
@@ -1872,8 +1968,7 @@ class Elaborator:
         elif isinstance(v.init, A.AnyInit):
             init = None
         else:
-            init = self.coerce(self.expr(v.init, scope, const=True), t, v.init.span,
-                               f"initial value of {v.name}")
+            init = self.typed_value(v.init, t, scope, True, f"initial value of {v.name}")
         scope.names[v.name] = self.new_state_var(f"{inst}.{v.name}", t, init, inst, v.span)
 
     def properties(self, reachable: set[int]) -> tuple[I.Property, ...]:
@@ -2149,7 +2244,7 @@ def _has_check(e: I.Expr) -> bool:
 
 def _type_of(e: I.Expr) -> I.Type:
     match e:
-        case I.RecordLit() | I.ListLit() | I.ArrayFill():
+        case I.RecordLit() | I.ListLit() | I.ArrayLit() | I.ArrayFill():
             return e.type
         case _:
             return e.type
@@ -2248,8 +2343,22 @@ def _fold(e: I.Expr) -> I.Expr:
             return e.right
         case I.Binary(op=I.BinaryOp.AND, right=I.Lit(value=True)):
             return e.left
+        # a constant left operand decides && || => without evaluating the right one (as C's
+        # short-circuit does), so no run-time check in the right operand is lost
+        case I.Binary(op=I.BinaryOp.AND, left=I.Lit(value=False)):
+            return I.Lit(False, I.BOOL, e.span)
+        case I.Binary(op=I.BinaryOp.OR, left=I.Lit(value=True)):
+            return I.Lit(True, I.BOOL, e.span)
+        case I.Binary(op=I.BinaryOp.OR, left=I.Lit(value=False)):
+            return e.right
+        case I.Binary(op=I.BinaryOp.IMPLIES, left=I.Lit(value=False)):
+            return I.Lit(True, I.BOOL, e.span)
+        case I.Binary(op=I.BinaryOp.IMPLIES, left=I.Lit(value=True)):
+            return e.right
         case I.Quant(values=()):
             return I.Lit(e.kind is I.QuantKind.FORALL, I.BOOL, e.span)
+        case I.Quant(body=I.Lit(value=bool(v))):
+            return I.Lit(v, I.BOOL, e.span)
         case _:
             return e
 

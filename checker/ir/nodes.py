@@ -294,6 +294,15 @@ class ListLit:
 
 
 @dataclass(frozen=True)
+class ArrayLit:
+    """An array given element by element: `items` in the order of the index's values."""
+
+    type: ArrayType
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class ArrayFill:
     """Every element of an array set to one value (initialisers)."""
 
@@ -315,6 +324,7 @@ Expr = (
     | Quant
     | RecordLit
     | ListLit
+    | ArrayLit
     | ArrayFill
 )
 
@@ -623,6 +633,8 @@ def expr_children(e: Expr) -> tuple[Expr, ...]:
         case RecordLit():
             return e.values
         case ListLit():
+            return e.items
+        case ArrayLit():
             return e.items
         case ArrayFill():
             return (e.value,)

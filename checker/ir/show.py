@@ -70,6 +70,10 @@ def expr(e: I.Expr, prec: int = 0) -> str:
             return f"{e.type.name}({fields})"
         case I.ListLit():
             return "[" + ", ".join(expr(x) for x in e.items) + "]"
+        case I.ArrayLit():
+            keys = I.index_values(e.type.index)
+            return "[" + ", ".join(f"{lit(k, e.type.index)}: {expr(x)}"
+                                   for k, x in zip(keys, e.items, strict=True)) + "]"
         case I.ArrayFill():
             return f"fill {expr(e.value)}"
         case _:

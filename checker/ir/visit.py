@@ -49,6 +49,8 @@ class ExprVisitor(ABC, Generic[V, C]):
                 return self.record_lit(e, ck)
             case I.ListLit():
                 return self.list_lit(e, ck)
+            case I.ArrayLit():
+                return self.array_lit(e, ck)
             case I.ArrayFill():
                 return self.array_fill(e, ck)
             case _:
@@ -107,6 +109,10 @@ class ExprVisitor(ABC, Generic[V, C]):
 
     @abstractmethod
     def list_lit(self, e: I.ListLit, ck: C) -> V:
+        ...
+
+    @abstractmethod
+    def array_lit(self, e: I.ArrayLit, ck: C) -> V:
         ...
 
     @abstractmethod

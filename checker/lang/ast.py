@@ -216,6 +216,14 @@ class ListLit:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class ArrayLit:
+    """`[k: v, ...]`: an array value given per element (the rest take the type's default)."""
+
+    entries: tuple[tuple[Expr, Expr], ...]
+    span: Span = _span()
+
+
 Expr = (
     IntLit
     | BoolLit
@@ -229,6 +237,7 @@ Expr = (
     | InSet
     | Quantifier
     | ListLit
+    | ArrayLit
 )
 Init = Expr | AnyInit
 

@@ -423,5 +423,8 @@ class _Builder:
                 )
             case "list_lit":
                 return A.ListLit(tuple(self.expr(x) for x in c if x is not None), sp)
+            case "array_lit":
+                return A.ArrayLit(tuple((self.expr(k.children[0]), self.expr(k.children[1]))
+                                        for k in c), sp)
             case _:
                 raise AssertionError(f"unknown expression {t.data}")

@@ -64,6 +64,8 @@ def expr(e: A.Expr, prec: int = 0) -> str:
             return out if prec == 0 else f"({out})"
         case A.ListLit():
             return "[" + ", ".join(expr(x) for x in e.items) + "]"
+        case A.ArrayLit():
+            return "[" + ", ".join(f"{expr(k)}: {expr(v)}" for k, v in e.entries) + "]"
 
 
 def set_expr(s: A.SetExpr) -> str:

@@ -98,3 +98,37 @@ actor a { s: cb = again
 def test_callback_types_print_back(text: str) -> None:
     spec = parse_text(text + "\n", "t.drv")
     assert pretty.spec(spec).strip() == text
+
+
+def test_a_call_through_a_typed_callback_reaches_only_its_type(tmp_path: Path) -> None:
+    # put_it calls through a proc(Res); again, a proc(Res) -> bool, calls put_it: no circle,
+    # since no proc(Res) reaches again (before, every procedure used as a value was a callee)
+    src = HEAD + """record Ops { put: proc(Res)? }
+var ops: Ops[Res] = [r1: Ops(put = kfree)]
+var check: proc(Res) -> bool = again
+proc put_it(r: Res) {
+  var f: proc(Res)? = ops[r].put
+  if f != null {
+    f(r)
+  }
+}
+proc again(r: Res) -> bool {
+  put_it(r)
+  return true
+}
+actor a { s: var ok: bool = check(r1) }
+"""
+    m = model_of(tmp_path, src)
+    assert not [p.name for p in m.procs if "@" in p.name]
+    # through ops[r].put directly: the same
+    m = model_of(tmp_path, src.replace("var f: proc(Res)? = ops[r].put\n  if f != null {\n"
+                                       "    f(r)\n  }", "ops[r].put(r)"))
+    assert not [p.name for p in m.procs if "@" in p.name]
+    # where the declarations do not say the callee's type (a local declared in two blocks),
+    # every procedure used as a value is a possible callee: the circle is unrolled
+    m2 = model_of(tmp_path, src.replace(
+        "  var f: proc(Res)? = ops[r].put\n  if f != null {\n    f(r)\n  }",
+        "  if r == r1 {\n    var f: proc(Res)? = ops[r].put\n    f(r)\n  } else {\n"
+        "    var f: proc(Res)? = null\n  }"))
+    assert [p.name for p in m2.procs if p.name.startswith("put_it")] == [
+        "put_it", "put_it@1", "put_it@2", "put_it@3", "put_it@4"]
