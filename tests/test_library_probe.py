@@ -38,7 +38,8 @@ def reports() -> dict[str, SpecReport]:
 
 def test_there_are_probe_specs() -> None:
     assert {"deferred_trigger", "deferred_del", "async_device_del", "async_driver_unregister",
-            "probe_failure_rpm", "probe_lock_wait", "attach_paths"} <= {p.stem for p in SPECS}
+            "probe_failure_rpm", "probe_lock_wait", "attach_paths",
+            "aggregate_bus"} <= {p.stem for p in SPECS}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
@@ -78,6 +79,27 @@ def test_deferred_device_is_probed_by_the_work_after_its_supplier_binds(
     nt = row(rep, "no_trigger", "deferred_then_bound")
     assert nt.status is Status.UNREACHABLE and nt.assumes == ALWAYS
     assert row(rep, "original", "con_bound").status is Status.PROVEN
+
+
+def test_aggregate_device_probes_from_the_last_component_add(
+        reports: dict[str, SpecReport]) -> None:
+    rep = reports["aggregate_bus"]
+    w = row(rep, "original", "by_rescan")
+    assert w.status is Status.REACHABLE and w.trace is not None
+    steps = [(s.actor, s.label) for s in w.trace.steps]
+    # the host's own probe attempt finds no match (no component yet) and binds nothing
+    assert steps[:2] == [("host", "add"), ("host", "__device_attach.attach")]
+    assert w.trace.steps[1].state["dev_bound"]["agg"] is False
+    # the last component_add's rescan takes the device lock, then probes, resuming both
+    # components through the links before the aggregate driver's probe
+    assert steps[-2][1] == "add" and steps[-1][1] == "__device_attach.attach"
+    assert steps[-1][0] == steps[-2][0] and steps[-1][0].startswith("comp[")
+    calls = [c.proc for c in w.trace.steps[-1].calls]
+    assert calls.index("pm_runtime_get_suppliers") < calls.index("driver_probe")
+    # the bus match is what holds the probe back: without it the host's add probes at once
+    m = row(rep, "match_always", "probe_wrong")
+    assert m.status is Status.VIOLATED and m.trace is not None
+    assert [(s.actor, s.label) for s in m.trace.steps] == steps[:2]
 
 
 def test_bind_between_probe_and_deferral_needs_the_recheck(
