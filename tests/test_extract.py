@@ -111,7 +111,9 @@ def test_goto_error_path_is_the_unwinding_ladder() -> None:
 
 def test_roles_found_from_the_driver_structures() -> None:
     spec = extract([FIX / "rpm_put_async.c"]).spec
-    assert "r = codec_runtime_suspend(dev)" in spec  # dev_pm_ops → the library's dispatcher
+    # the driver's dev_pm_ops → the library's table, which its default dispatchers call through
+    assert ("[pdev: DevPmOps(runtime_suspend = codec_runtime_suspend, "
+            "runtime_resume = codec_runtime_resume)]") in spec
     assert "use lib/runtime_pm" in spec
     comp = extract([FIX / "component_missing_del.c"]).spec
     assert "ok = panel_bind(c, m)" in comp and "panel_unbind(c, m)" in comp

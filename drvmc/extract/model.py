@@ -86,15 +86,13 @@ def build_model(unit: C.Unit, table: dict[str, Entry]) -> Model:
             procs.append((pname, f"proc {pname}(dev: Dev){ret}  # no {what} callback found"))
     procs.append(("device_release", "proc device_release(dev: Dev) { skip }"))
 
-    # runtime PM: the driver's callbacks behind the library's dispatchers
-    if sym.uses_rpm:
-        for role, disp in ((Role.rpm_resume, "rpm_resume_callback"),
-                           (Role.rpm_suspend, "rpm_suspend_callback")):
-            if role in rpm:
-                body = (f"var r: -22..0 = 0\n  r = {rpm[role]}(dev)\n  return r")
-                procs.append((disp, f"proc {disp}(dev: Dev) -> -22..0 {{\n  {body}\n}}"))
-            else:
-                procs.append((disp, f"proc {disp}(dev: Dev) -> -22..0 {{ return 0 }}"))
+    # runtime PM: the driver's dev_pm_ops, as the library takes them (runtime_pm.drv)
+    if sym.uses_rpm and rpm:
+        ops = ", ".join(f"{field} = {rpm[role]}" for role, field in
+                        ((Role.rpm_suspend, "runtime_suspend"), (Role.rpm_resume, "runtime_resume"))
+                        if role in rpm)
+        procs.append(("dev_pm_ops",
+                      f"var dev_pm_ops: DevPmOps[Dev] =\n  [{DEV}: DevPmOps({ops})]"))
 
     comps = tuple(sym.comps.values())
     if comps:
