@@ -73,3 +73,25 @@ def test_sysfs_removal_drain_orders_the_callback_before_the_free(
 def test_engines_agree_with_the_exhaustive_search(spec: Path, variant: str, engine: str) -> None:
     bad = disagreements(spec, variant, engine, DEPTH)
     assert not bad, "\n".join(bad)
+
+
+def test_the_last_close_runs_the_device_release_and_its_devm_actions(
+        reports: dict[str, SpecReport]) -> None:
+    """cdev.drv's release puts the device with the faithful put_device: when the file's close
+    drops the last reference, the device's release runs there, in the file's thread, and the
+    devm action added after device_del is released in a step of its own."""
+    rep = reports["cdev_last_put_devres"]
+    w = row(rep, "original", "late_then_released")
+    assert w.status is Status.REACHABLE and w.trace is not None
+    close, release = w.trace.steps[-2], w.trace.steps[-1]
+    assert close.actor == release.actor == "chrdev_file[1]"
+    calls = [c.proc for c in close.calls]
+    assert calls.index("cdev_default_release") < calls.index("put_device") \
+        < calls.index("device_last_put")
+    assert close.state["res_state"]["buf"] == "res_live"  # the action has not run yet
+    assert release.label.startswith("release_nodes") and release.label.endswith(".release")
+    assert [c.proc for c in release.calls][:2] == ["unmap_buf", "resource_release"]
+    assert release.state["dev_state"]["cdev_dev"] == "dev_freed"
+    # the atomic copy cannot run the action: a model limit, never a proof
+    assert row(rep, "atomic_put", "model_limit").status is Status.VIOLATED
+    assert row(rep, "original", "model_limit").status is Status.PROVEN
