@@ -80,10 +80,21 @@ class Unroller:
         # call argument of every step, and z3.substitute re-checks the sorts of all pairs and
         # rebuilds the arrays per call (80% of a library scenario's checking time)
         self._arrays: dict[int, tuple[int, Any, Any]] = {}
+        # state k's substitution, the same way: BMC puts every property at every depth (a fifth
+        # of S0b's BMC time went to rebuilding these pairs and z3.substitute's sort checks)
+        self._at_arrays: dict[int, tuple[int, Any, Any]] = {}
+        self._at_pairs: dict[int, list[tuple[z3.ExprRef, z3.ExprRef]]] = {}  # own the arrays' ASTs
 
     def at(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
-        pairs = self.enc.substitution(self.states[k], None, k)
-        return z3.substitute(term, *pairs)
+        arrays = self._at_arrays.get(k)
+        if arrays is None:
+            # sorts agree: substitution() pairs like with like; the pairs are kept, since the
+            # C arrays do not hold references to their ASTs
+            pairs = self.enc.substitution(self.states[k], None, k)
+            self._at_pairs[k] = pairs
+            arrays = _c_arrays(pairs)
+            self._at_arrays[k] = arrays
+        return _substitute(term, arrays)
 
     def init(self) -> z3.ExprRef:
         return self.at(self.enc.init, 0)
@@ -115,17 +126,26 @@ class Unroller:
         """A step-template term (calls, choices) evaluated in transition k."""
         arrays = self._arrays.get(k)
         if arrays is None:
-            pairs = self._subst[k]  # sorts already agree: substitution() pairs like with like
-            frm = (z3.Ast * len(pairs))()
-            to = (z3.Ast * len(pairs))()
-            for i, (a, b) in enumerate(pairs):
-                frm[i] = a.as_ast()
-                to[i] = b.as_ast()
-            arrays = (len(pairs), frm, to)
+            arrays = _c_arrays(self._subst[k])  # sorts agree: pairs like with like
             self._arrays[k] = arrays
-        n, frm, to = arrays
-        ctx = term.ctx
-        return z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), term.as_ast(), n, frm, to), ctx)
+        return _substitute(term, arrays)
+
+
+def _c_arrays(pairs: list[tuple[z3.ExprRef, z3.ExprRef]]) -> tuple[int, Any, Any]:
+    """A substitution's pairs as the C arrays Z3_substitute takes (built once per depth). The
+    arrays hold no references: the caller keeps `pairs` alive as long as it uses them."""
+    frm = (z3.Ast * len(pairs))()
+    to = (z3.Ast * len(pairs))()
+    for i, (a, b) in enumerate(pairs):
+        frm[i] = a.as_ast()
+        to[i] = b.as_ast()
+    return (len(pairs), frm, to)
+
+
+def _substitute(term: z3.ExprRef, arrays: tuple[int, Any, Any]) -> z3.ExprRef:
+    n, frm, to = arrays
+    ctx = term.ctx
+    return z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), term.as_ast(), n, frm, to), ctx)
 
 
 # ---------------------------------------------------------------------- decoding
