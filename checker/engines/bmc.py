@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import z3
 
 from drvmc.checker.engines.switches import fewest_switches
-from drvmc.checker.engines.unroll import BmcOptions, Progress, Unroller, make_solver, why_unknown
+from drvmc.checker.engines.unroll import (
+    BmcOptions,
+    Progress,
+    Unroller,
+    cancelled,
+    make_solver,
+    why_unknown,
+)
 from drvmc.checker.errors import Interrupted
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.verdict.results import Result, Status
@@ -75,7 +82,7 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
             solver.add(z3.Implies(lit, un.at(bad[p.name], k)))
             r = solver.check(lit)
             calls += 1
-            if r == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
+            if r == z3.unknown and cancelled(solver):
                 raise KeyboardInterrupt  # z3 catches SIGINT itself while it searches
             if r == z3.unsat:
                 known.safe[p.name] = k
@@ -99,7 +106,7 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
         k += 1
         r = solver.check()
         calls += 1
-        if r == z3.unknown and solver.reason_unknown() == "interrupted from keyboard":
+        if r == z3.unknown and cancelled(solver):
             raise KeyboardInterrupt
         if r == z3.unsat:
             for p in open_props:

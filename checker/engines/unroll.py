@@ -13,6 +13,7 @@ from typing import Any
 
 import z3
 
+from drvmc.checker.errors import interrupt_requested
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.verdict.trace import (
     CallRecord,
@@ -49,6 +50,14 @@ def make_solver(opts: BmcOptions) -> z3.Solver:
         # aborts the whole process when a later allocation fails)
         s.set("max_memory", max(1, opts.memory_mb))
     return s
+
+
+def cancelled(s: z3.Solver) -> bool:
+    """Whether the solver's `unknown` is Ctrl-C/SIGTERM: z3's own SIGINT handling says so, and a
+    cancel by the CLI's handlers (which set the interrupt flag first) gives whatever reason the
+    phase it stopped in gives ("interrupted from keyboard" in the search, a bit-blaster's give-up
+    in preprocessing)."""
+    return s.reason_unknown() == "interrupted from keyboard" or interrupt_requested()
 
 
 def why_unknown(s: z3.Solver, opts: BmcOptions) -> str:
