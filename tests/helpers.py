@@ -12,6 +12,7 @@ from drvmc.checker.ir import nodes as I
 from drvmc.checker.ir.elaborate import elaborate
 from drvmc.checker.lang.loader import load_program
 from drvmc.checker.verdict.results import Result
+from drvmc.checker.verdict.trace import Trace
 from drvmc.translators.z3_encoding import Encoding
 
 
@@ -35,6 +36,11 @@ def check(tmp_path: Path, src: str, variant: str = "original",
 def labels(r: Result) -> list[str]:
     assert r.trace is not None
     return [f"{s.actor}.{s.label}" for s in r.trace.steps]
+
+
+def steps(t: Trace) -> list[tuple[str, str]]:
+    """A trace's steps as (actor, label) pairs."""
+    return [(s.actor, s.label) for s in t.steps]
 
 
 def mask_times(text: str) -> str:

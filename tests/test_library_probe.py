@@ -20,6 +20,7 @@ import pytest
 
 from drvmc.checker.verdict.records import SpecReport
 from drvmc.checker.verdict.results import Status
+from tests.helpers import steps
 from tests.lib_specs import disagreements, engine_cases, reports_of, row, specs_in, unmet_expects
 
 HERE = Path(__file__).resolve().parent / "lib" / "probe"
@@ -67,13 +68,13 @@ def test_deferred_device_is_probed_by_the_work_after_its_supplier_binds(
     rep = reports["deferred_trigger"]
     w = row(rep, "original", "deferred_then_bound")
     assert w.status is Status.REACHABLE and w.trace is not None
-    steps = [(s.actor, s.label) for s in w.trace.steps]
+    seq = steps(w.trace)
     # con defers, sup binds (the trigger moves con to the active list and queues the work), the
     # work takes con off the list, then __device_attach: device_lock, the probe
-    assert steps[-3:] == [("deferred_probe_work_func[1]", "next"),
+    assert seq[-3:] == [("deferred_probe_work_func[1]", "next"),
                           ("deferred_probe_work_func[1]", "probe"),
                           ("deferred_probe_work_func[1]", "__device_attach.attach")]
-    assert ("add_con", "driver_probe_device.defer") in steps
+    assert ("add_con", "driver_probe_device.defer") in seq
     # without the trigger the consumer is never probed again: the target is unreachable, and
     # the proof says what it assumed
     nt = row(rep, "no_trigger", "deferred_then_bound")
@@ -86,20 +87,20 @@ def test_aggregate_device_probes_from_the_last_component_add(
     rep = reports["aggregate_bus"]
     w = row(rep, "original", "by_rescan")
     assert w.status is Status.REACHABLE and w.trace is not None
-    steps = [(s.actor, s.label) for s in w.trace.steps]
+    seq = steps(w.trace)
     # the host's own probe attempt finds no match (no component yet) and binds nothing
-    assert steps[:2] == [("host", "add"), ("host", "__device_attach.attach")]
+    assert seq[:2] == [("host", "add"), ("host", "__device_attach.attach")]
     assert w.trace.steps[1].state["dev_bound"]["agg"] is False
     # the last component_add's rescan takes the device lock, then probes, resuming both
     # components through the links before the aggregate driver's probe
-    assert steps[-2][1] == "add" and steps[-1][1] == "__device_attach.attach"
-    assert steps[-1][0] == steps[-2][0] and steps[-1][0].startswith("comp[")
+    assert seq[-2][1] == "add" and seq[-1][1] == "__device_attach.attach"
+    assert seq[-1][0] == seq[-2][0] and seq[-1][0].startswith("comp[")
     calls = [c.proc for c in w.trace.steps[-1].calls]
     assert calls.index("pm_runtime_get_suppliers") < calls.index("driver_probe")
     # the bus match is what holds the probe back: without it the host's add probes at once
     m = row(rep, "match_always", "probe_wrong")
     assert m.status is Status.VIOLATED and m.trace is not None
-    assert [(s.actor, s.label) for s in m.trace.steps] == steps[:2]
+    assert steps(m.trace) == seq[:2]
 
 
 def test_bind_between_probe_and_deferral_needs_the_recheck(
@@ -109,7 +110,7 @@ def test_bind_between_probe_and_deferral_needs_the_recheck(
     assert v.status is Status.VIOLATED and v.trace is not None
     # con's probe returns -EPROBE_DEFER; sup binds (its trigger finds the pending list empty);
     # only then does con go on the pending list, where nothing moves it again
-    assert [(s.actor, s.label) for s in v.trace.steps] == [
+    assert steps(v.trace) == [
         ("add_con", "add"), ("add_con", "__device_attach.attach"),
         ("add_sup", "add"), ("add_sup", "__device_attach.attach"),
         ("add_con", "driver_probe_device.defer")]
@@ -140,11 +141,11 @@ def test_async_probe_after_kill_device_refuses_quietly(reports: dict[str, SpecRe
     assert first.status is Status.REACHABLE and first.depth == 2
     refused = row(rep, "original", "refused_dead")
     assert refused.status is Status.REACHABLE and refused.trace is not None
-    assert [(s.actor, s.label) for s in refused.trace.steps][-2:] == [
+    assert steps(refused.trace)[-2:] == [
         ("__device_attach_async_helper[1]", "lock"), ("__device_attach_async_helper[1]", "probe")]
     v = row(rep, "no_dead_flag", "probed_dead")
     assert v.status is Status.VIOLATED and v.trace is not None
-    assert [(s.actor, s.label) for s in v.trace.steps] == [
+    assert steps(v.trace) == [
         ("add", "add"), ("add", "__device_attach.attach"), ("del", "kill"),
         ("__device_attach_async_helper[1]", "lock"), ("__device_attach_async_helper[1]", "probe")]
 
@@ -155,10 +156,10 @@ def test_driver_detach_waits_for_async_probes(reports: dict[str, SpecReport]) ->
     assert row(rep, "original", "refs_back").status is Status.PROVEN
     v = row(rep, "no_async_sync", "not_bound_to_gone_driver")
     assert v.status is Status.VIOLATED and v.trace is not None
-    steps = [(s.actor, s.label) for s in v.trace.steps]
+    seq = steps(v.trace)
     # the driver-side helper binds after driver_detach unbound: last
-    assert steps[-1] == ("__driver_attach_async_helper[1]", "probe")
-    assert steps.index(("module", "driver_unregister.detach")) < len(steps) - 2
+    assert seq[-1] == ("__driver_attach_async_helper[1]", "probe")
+    assert seq.index(("module", "driver_unregister.detach")) < len(seq) - 2
 
 
 def test_failed_probe_is_cleaned_up(reports: dict[str, SpecReport]) -> None:
@@ -177,7 +178,7 @@ def test_probe_holds_device_lock_from_a_step_of_its_own(reports: dict[str, SpecR
     d = row(rep, "original", "deadlock")
     assert d.status is Status.VIOLATED and d.trace is not None
     # bus_probe_device takes device_lock; the attach step runs up to the probe's wait
-    assert [(s.actor, s.label) for s in d.trace.steps] == [
+    assert steps(d.trace) == [
         ("add", "add"), ("add", "__device_attach.attach")]
     assert d.trace.steps[0].state["dev_locked"]["pdev"] is True
     assert row(rep, "no_wait", "deadlock").status is Status.PROVEN

@@ -19,6 +19,7 @@ from drvmc.checker.app.driver import CheckOptions, check_spec
 from drvmc.checker.verdict.records import SpecReport
 from drvmc.checker.verdict.results import Result, Status
 from drvmc.checker.verdict.trace import Trace
+from tests.helpers import steps
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -40,10 +41,6 @@ def result(name: str, variant: str, prop: str) -> Result:
     rows = [r for r in report(name).rows if r.variant == variant and r.result.prop == prop]
     assert len(rows) == 1, f"{name}: no row {variant}/{prop}"
     return rows[0].result
-
-
-def steps(t: Trace) -> list[tuple[str, str]]:
-    return [(s.actor, s.label) for s in t.steps]
 
 
 def calls(t: Trace, i: int) -> list[str]:
