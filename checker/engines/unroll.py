@@ -91,19 +91,17 @@ class Unroller:
         self._arrays: dict[int, tuple[int, Any, Any]] = {}
         # state k's substitution, the same way: BMC puts every property at every depth (a fifth
         # of S0b's BMC time went to rebuilding these pairs and z3.substitute's sort checks)
-        self._at_arrays: dict[int, tuple[int, Any, Any]] = {}
-        self._at_pairs: dict[int, list[tuple[z3.ExprRef, z3.ExprRef]]] = {}  # own the arrays' ASTs
+        # (the pairs are kept beside their arrays: the C arrays hold no references to the ASTs)
+        self._at: dict[int, tuple[list[tuple[z3.ExprRef, z3.ExprRef]], tuple[int, Any, Any]]] = {}
 
     def at(self, term: z3.ExprRef, k: int) -> z3.ExprRef:
-        arrays = self._at_arrays.get(k)
-        if arrays is None:
-            # sorts agree: substitution() pairs like with like; the pairs are kept, since the
-            # C arrays do not hold references to their ASTs
+        known = self._at.get(k)
+        if known is None:
+            # sorts agree: substitution() pairs like with like
             pairs = self.enc.substitution(self.states[k], None, k)
-            self._at_pairs[k] = pairs
-            arrays = _c_arrays(pairs)
-            self._at_arrays[k] = arrays
-        return _substitute(term, arrays)
+            known = (pairs, _c_arrays(pairs))
+            self._at[k] = known
+        return _substitute(term, known[1])
 
     def init(self) -> z3.ExprRef:
         return self.at(self.enc.init, 0)
