@@ -92,6 +92,4 @@ def test_the_last_close_runs_the_device_release_and_its_devm_actions(
     assert release.label.startswith("release_nodes") and release.label.endswith(".release")
     assert [c.proc for c in release.calls][:2] == ["unmap_buf", "resource_release"]
     assert release.state["dev_state"]["cdev_dev"] == "dev_freed"
-    # the atomic copy cannot run the action: a model limit, never a proof
-    assert row(rep, "atomic_put", "model_limit").status is Status.VIOLATED
     assert row(rep, "original", "model_limit").status is Status.PROVEN

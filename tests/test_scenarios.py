@@ -161,6 +161,13 @@ def check_s2() -> None:
 
 # ---- S3 --------------------------------------------------------------------------------------
 
+def s3_steps(t: Trace) -> list[tuple[str, str]]:
+    """The steps, with the host's second step of the DSI device's unregister (its label is that
+    of device_release_driver inlined in the host's teardown) named `unregister`."""
+    return [(a, "unregister") if a == "dsi_host" and lab.startswith("device_release_driver")
+            else (a, lab) for a, lab in steps(t)]
+
+
 def check_s3() -> None:
     name = "mipi_dsi_devm.drv"
     for prop in ["use_after_release", "double_detach", "double_unregister"]:
@@ -168,26 +175,32 @@ def check_s3() -> None:
         # host registered, bridge probed with devm, host unbinds first, then the bridge
         # (the host's unbind may also come after the peripheral's unbind took its devres
         # entries off the list, as long as it comes before their release steps)
-        sq = steps(t)
+        # (the host's unregister of the DSI device takes its device_lock in the host's unbind
+        # step; device_del goes on in the next, at the inlined device_release_driver's label)
+        sq = s3_steps(t)
         assert sq[:2] == [("dsi_host", "probe"), ("peripheral", "probe")], prop
         rel = ("peripheral", "release_nodes.release")
         remove = ("peripheral", "device_release_driver.unbind")
-        assert sorted(set(sq[2:])) == sorted({("dsi_host", "unbind"), ("peripheral", "unbind"),
-                                               remove, rel}), prop
-        # the peripheral's unbind takes device_lock, then (remove() and) takes its entries off
-        # the list before any of their releases, and the host unbinds before the last of them
-        # (the one that fails)
+        # double_detach fails in the host's unbind step, before the unregister's second step
+        unreg = ("dsi_host", "unregister")
+        host_steps = {("dsi_host", "unbind"), unreg} if unreg in sq else {("dsi_host", "unbind")}
+        assert sorted(set(sq[2:])) == sorted(host_steps | {("peripheral", "unbind"), remove,
+                                                            rel}), prop
+        if unreg in sq:
+            assert sq.index(("dsi_host", "unbind")) + 1 == sq.index(unreg), prop
         assert sq.index(("peripheral", "unbind")) < sq.index(remove) < sq.index(rel), prop
         assert sq.index(("dsi_host", "unbind")) < len(sq) - 1 and sq[-1] == rel, prop
         assert "devm_mipi_dsi_device_register_full" in calls(t, 1)
         assert "devm_mipi_dsi_attach" in calls(t, 1)
-        hi = steps(t).index(("dsi_host", "unbind"))
+        hi = sq.index(("dsi_host", "unbind"))
         host = calls(t, hi)
         assert "mipi_dsi_device_unregister" in host, prop
         if hi < sq.index(rel):
             # the peripheral's detach action has not run yet: the host detaches it first
             assert host.index("mipi_dsi_detach") < host.index("mipi_dsi_device_unregister")
-        assert "device_last_put" in host or "put_device_nested" in host
+        if unreg in sq:
+            # the faithful device_unregister: the DSI device is freed at its last put
+            assert "device_last_put" in calls(t, hi + 1), prop
         # devres_release_all takes the actions off the list at unbind; they then run one per
         # step, newest (the detach) first
         assert "devres_release_all" in calls(t, sq.index(remove))
@@ -203,10 +216,11 @@ def check_s3() -> None:
     # Tomi v1 is not safe once devres releases take their own steps: the host unbinds after
     # the peripheral's entries left its list and before its detach action ran
     t = trace_of(name, "tomi_v1", "use_after_release")
-    assert steps(t) == [("dsi_host", "probe"), ("peripheral", "probe"), ("peripheral", "unbind"),
-                        ("peripheral", "device_release_driver.unbind"), ("dsi_host", "unbind"),
-                        ("peripheral", "release_nodes.release")]
-    assert "devm_remove_action" in calls(t, 4) and "devm_mipi_dsi_detach" in calls(t, 5)
+    assert s3_steps(t) == [("dsi_host", "probe"), ("peripheral", "probe"),
+                           ("peripheral", "unbind"), ("peripheral", "device_release_driver.unbind"),
+                           ("dsi_host", "unbind"), ("dsi_host", "unregister"),
+                           ("peripheral", "release_nodes.release")]
+    assert "devm_remove_action" in calls(t, 4) and "devm_mipi_dsi_detach" in calls(t, 6)
     assert result(name, "sima_non_devm", "use_after_release").status is Status.PROVEN
 
 

@@ -1769,6 +1769,7 @@ class Elaborator:
         with contextlib.suppress(_Poison):
             self.callback_types()
         self.check_default_signatures()
+        self.check_recursion_depth()
         self.labelled_procs()
         # global state variables
         for name, vd in self.var_decls.items():
@@ -1836,6 +1837,19 @@ class Elaborator:
             files=tuple(f.path for f in self.program.files),
             assumptions=assumptions,
         )
+
+    def check_recursion_depth(self) -> None:
+        """RECURSION_DEPTH outside 1..MAX_INLINE_DEPTH is an error, not the default."""
+        decl = self.const_decls.get("RECURSION_DEPTH")
+        if decl is None:
+            return
+        with contextlib.suppress(_Poison):
+            v = self.const_value("RECURSION_DEPTH", decl.span)
+            if not isinstance(v.value, int) or isinstance(v.value, bool) \
+                    or not 1 <= v.value <= MAX_INLINE_DEPTH:
+                self.diag.error("E150", f"RECURSION_DEPTH must be an integer from 1 to "
+                                f"{MAX_INLINE_DEPTH} (nested calls of a recursive procedure), "
+                                f"found {v.value}", decl.span)
 
     def recursion_depth(self) -> int:
         """How deep recursive atomic procedures are unrolled: `const RECURSION_DEPTH = n` in
