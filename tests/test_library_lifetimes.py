@@ -93,3 +93,26 @@ def test_the_last_close_runs_the_device_release_and_its_devm_actions(
     assert [c.proc for c in release.calls][:2] == ["unmap_buf", "resource_release"]
     assert release.state["dev_state"]["cdev_dev"] == "dev_freed"
     assert row(rep, "original", "model_limit").status is Status.PROVEN
+
+
+def test_a_freed_link_puts_its_devices_in_its_release_work(
+        reports: dict[str, SpecReport]) -> None:
+    """device_link_del frees the link at once, but the supplier's last put (the link's) comes
+    later, in the link's release work: its devres is released there, each callback in a step of
+    its own, and a use after the del races with that work."""
+    r = row(reports["device_link_release_work"], "stale_use", "use_after_release")
+    assert r.status is Status.VIOLATED and r.trace is not None
+    steps = r.trace.steps
+    assert [s.actor for s in steps[:3]] == ["a", "a", "a"]
+    assert steps[2].state["dev_state"]["sup"] == "dev_added"  # the del frees nothing yet
+    work = [s for s in steps if s.actor.startswith("device_link_release_work")]
+    assert [s.label.split("#")[0] for s in work] == ["release", "release_nodes"]
+    assert work[1].label.endswith(".release")
+    first = work[0]
+    calls = [c.proc for c in first.calls]
+    assert calls.index("put_device") < calls.index("device_last_put")
+    assert any("unmap_buf" in [c.proc for c in s.calls] for s in work[1:])
+    assert work[-1].state["dev_state"]["sup"] == "dev_freed"
+    assert steps[-1].actor == "a" and steps[-1].label == "use"
+    assert row(reports["device_link_release_work"], "original", "released").status \
+        is Status.PROVEN
