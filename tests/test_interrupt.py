@@ -124,6 +124,51 @@ def test_interrupt_before_any_depth_is_unknown_not_safe(tmp_path: Path) -> None:
     assert (calm.status, calm.depth, calm.interrupted) == (Status.SAFE, 0, True)
 
 
+def test_kind_interrupted_keeps_verdicts_found_and_base_depth_reached(tmp_path: Path) -> None:
+    # k-induction, like BMC, keeps its conclusive answers and bounds the open ones by the deepest
+    # base case passed (it used to lose them all: "interrupted before it was checked")
+    _, slow = _specs(tmp_path)
+    with pytest.raises(Interrupted) as ei:
+        check_spec(slow, CheckOptions(depth=500, engine="kind"), _StopAt(2))
+    rep = ei.value.partial
+    assert isinstance(rep, SpecReport)
+    by_prop = {r.result.prop: r.result for r in rep.rows}
+    calm = by_prop["calm"]  # `never` is never set: 0-induction proves it
+    assert calm.status is Status.PROVEN and not calm.interrupted
+    early = by_prop["early"]  # violated at 3: not yet reached
+    assert (early.status, early.depth, early.interrupted) == (Status.SAFE, 2, True)
+    assert early.verdict_text() == "SAFE≤2 (interrupted)"
+
+
+def test_kind_takes_a_solver_unknown_while_an_interrupt_is_pending_for_the_interrupt(
+        tmp_path: Path) -> None:
+    # the CLI's handler sets the flag, then cancels z3, whose answer is then `unknown` with
+    # whatever reason the phase it stopped in gives: an interrupt, not an UNKNOWN row. A
+    # one-millisecond time-out stands for the cancel.
+    from drvmc.checker.engines.kind import KindOptions, run_kind
+    from drvmc.checker.errors import clear_interrupt, request_interrupt
+    from drvmc.checker.ir.elaborate import elaborate
+    from drvmc.checker.lang.loader import load_program
+    from drvmc.translators.z3_encoding import Encoding
+
+    _, slow = _specs(tmp_path)
+    m = elaborate(load_program(slow), "original")
+    opts = KindOptions(depth=500, timeout_s=0.001)
+    plain = run_kind(m, Encoding(m), list(m.properties), opts)
+    assert any(r.status is Status.UNKNOWN and r.reason.startswith("solver:") for r in plain)
+    request_interrupt()
+    try:
+        with pytest.raises(Interrupted) as ei:
+            run_kind(m, Encoding(m), list(m.properties), opts)
+    finally:
+        clear_interrupt()
+    partial = ei.value.partial
+    assert isinstance(partial, list) and len(partial) == len(m.properties)
+    assert all(r.interrupted or r.status in (Status.VIOLATED, Status.PROVEN) for r in partial)
+    assert not any(r.status is Status.UNKNOWN and r.reason.startswith("solver:")
+                   for r in partial)
+
+
 def _run_and_signal(tmp_path: Path, sig: signal.Signals, *extra: str) -> tuple[int, str, str]:
     """Start `drvmc check quick slow`, wait for quick's table, then signal during slow."""
     quick, slow = _specs(tmp_path)

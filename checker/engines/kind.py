@@ -22,7 +22,15 @@ from dataclasses import dataclass
 
 import z3
 
-from drvmc.checker.engines.unroll import BmcOptions, Progress, Unroller, decode_trace, make_solver
+from drvmc.checker.engines.unroll import (
+    BmcOptions,
+    Progress,
+    Unroller,
+    cancelled,
+    decode_trace,
+    make_solver,
+)
+from drvmc.checker.errors import Interrupted
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.verdict.results import Result, Status
 from drvmc.translators.z3_encoding import Encoding, SVal, leaves
@@ -93,7 +101,9 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
     """k-induction (or plain BMC with `step_case=False`) for every property in `props`.
 
     `on_result` is called as soon as a property's result is conclusive (the portfolio streams
-    them); inconclusive ones are returned at the end.
+    them); inconclusive ones are returned at the end. Ctrl-C (KeyboardInterrupt, or a solver
+    cancelled by the CLI's handler) raises Interrupted with the results so far: the conclusive
+    ones, and SAFE to the deepest base case passed for the others.
     """
     start = time.monotonic()
     bopts = BmcOptions(opts.depth, opts.timeout_s)
@@ -107,9 +117,8 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
     bad = {p.name: enc.bad(p) for p in props}
     results: dict[str, Result] = {}
     open_props = [p for p in props]
-    calls = 0
-    # assumption literals: ok[p][i] -> !bad_p(s_i) and hit[p][i] -> bad_p(s_i) in the step solver
-    ok_lits: dict[str, list[z3.BoolRef]] = {p.name: [] for p in props}
+    engine = "kind" if opts.step_case else "bmc"
+    safe: dict[str, int] = {}  # the deepest base case each open property passed
 
     def finish(p: I.Property, r: Result) -> None:
         results[p.name] = r
@@ -120,71 +129,104 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
     def elapsed() -> float:
         return time.monotonic() - start
 
-    k = 0
-    while True:
-        # base case: a bad state at exactly depth k?
-        for p in list(open_props):
-            if z3.is_false(bad[p.name]):
-                status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
-                finish(p, Result(p.name, p.kind, status, 0, "kind",
-                                 reason="no state can be bad", seconds=elapsed()))
-                continue
-            base.push()
-            base.add(bun.at(bad[p.name], k))
+    def partial() -> list[Result]:
+        out: list[Result] = []
+        for p in props:
+            if p.name in results:
+                out.append(results[p.name])
+            elif p.name in safe:
+                st = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
+                out.append(Result(p.name, p.kind, st, safe[p.name], engine,
+                                  reason="interrupted", interrupted=True, seconds=elapsed()))
+            else:
+                out.append(Result(p.name, p.kind, Status.UNKNOWN, 0, engine,
+                                  reason="interrupted before depth 0 was checked",
+                                  interrupted=True, seconds=elapsed()))
+        return out
+
+    def deepen() -> list[Result]:
+        calls = 0
+        # assumption literals: ok[p][i] -> !bad_p(s_i) and hit[p][i] -> bad_p(s_i) in the step
+        # solver
+        ok_lits: dict[str, list[z3.BoolRef]] = {p.name: [] for p in props}
+        k = 0
+        while True:
+            # base case: a bad state at exactly depth k?
+            for p in list(open_props):
+                if z3.is_false(bad[p.name]):
+                    status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
+                    finish(p, Result(p.name, p.kind, status, 0, "kind",
+                                     reason="no state can be bad", seconds=elapsed()))
+                    continue
+                base.push()
+                base.add(bun.at(bad[p.name], k))
+                r = base.check()
+                calls += 1
+                if r == z3.unknown and cancelled(base):
+                    raise KeyboardInterrupt  # z3 catches SIGINT itself while it searches
+                if r == z3.unsat:
+                    safe[p.name] = k
+                if r == z3.sat:
+                    trace = decode_trace(model, enc, bun, base.model(), k, p)
+                    status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
+                    finish(p, Result(p.name, p.kind, status, k, "bmc" if not opts.step_case
+                                     else "kind", trace=trace, seconds=elapsed()))
+                elif r == z3.unknown:
+                    finish(p, Result(p.name, p.kind, Status.UNKNOWN, k, "kind",
+                                     reason=f"solver: {base.reason_unknown()} at depth {k} (base)",
+                                     seconds=elapsed()))
+                base.pop()
+            # step case: k transitions from any domain state, simple path, bad only at the end
+            if opts.step_case:
+                for p in list(open_props):
+                    hit = z3.Bool(f"$kind_hit:{p.name}@{k}")
+                    step.add(z3.Implies(hit, sun.at(bad[p.name], k)))
+                    r = step.check(*ok_lits[p.name], hit)
+                    calls += 1
+                    if r == z3.unknown and cancelled(step):
+                        raise KeyboardInterrupt
+                    if r == z3.unsat:
+                        status = (Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE
+                                  else Status.PROVEN)
+                        finish(p, Result(p.name, p.kind, status, k, "kind",
+                                         reason=f"k-induction at k={k}", seconds=elapsed()))
+                    elif r == z3.unknown:
+                        # the step case is only an attempt: the base case still bounds the answer
+                        pass
+            if progress is not None:
+                progress(model.variant, k, elapsed(), calls)
+            if not open_props or k >= opts.depth:
+                break
+            base.add(bun.step(k))
+            if opts.step_case:
+                for p in open_props:
+                    lit = z3.Bool(f"$kind_ok:{p.name}@{k}")
+                    step.add(z3.Implies(lit, z3.Not(sun.at(bad[p.name], k))))
+                    ok_lits[p.name].append(lit)
+                step.add(sun.step(k))
+                step.add(sun.at(dom, k + 1))
+                for j in range(k + 1):
+                    step.add(distinct(sun.states[j], sun.states[k + 1]))
+            k += 1
             r = base.check()
             calls += 1
-            if r == z3.sat:
-                trace = decode_trace(model, enc, bun, base.model(), k, p)
-                status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
-                finish(p, Result(p.name, p.kind, status, k, "bmc" if not opts.step_case
-                                 else "kind", trace=trace, seconds=elapsed()))
-            elif r == z3.unknown:
-                finish(p, Result(p.name, p.kind, Status.UNKNOWN, k, "kind",
-                                 reason=f"solver: {base.reason_unknown()} at depth {k} (base)",
-                                 seconds=elapsed()))
-            base.pop()
-        # step case: k transitions from any domain state, simple path, bad only at the end
-        if opts.step_case:
-            for p in list(open_props):
-                hit = z3.Bool(f"$kind_hit:{p.name}@{k}")
-                step.add(z3.Implies(hit, sun.at(bad[p.name], k)))
-                r = step.check(*ok_lits[p.name], hit)
-                calls += 1
-                if r == z3.unsat:
-                    status = (Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE
-                              else Status.PROVEN)
-                    finish(p, Result(p.name, p.kind, status, k, "kind",
-                                     reason=f"k-induction at k={k}", seconds=elapsed()))
-                elif r == z3.unknown:
-                    # the step case is only an attempt: the base case still bounds the answer
-                    pass
-        if progress is not None:
-            progress(model.variant, k, elapsed(), calls)
-        if not open_props or k >= opts.depth:
-            break
-        base.add(bun.step(k))
-        if opts.step_case:
-            for p in open_props:
-                lit = z3.Bool(f"$kind_ok:{p.name}@{k}")
-                step.add(z3.Implies(lit, z3.Not(sun.at(bad[p.name], k))))
-                ok_lits[p.name].append(lit)
-            step.add(sun.step(k))
-            step.add(sun.at(dom, k + 1))
-            for j in range(k + 1):
-                step.add(distinct(sun.states[j], sun.states[k + 1]))
-        k += 1
-        r = base.check()
-        calls += 1
-        if r == z3.unsat:
-            for p in list(open_props):
-                status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
-                finish(p, Result(p.name, p.kind, status, k - 1, "kind" if opts.step_case
-                                 else "bmc", reason=f"bmc: every run ends within {k - 1} steps",
-                                 seconds=elapsed()))
-            break
-    for p in list(open_props):
-        status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
-        why = f"k-induction did not close by k={k}" if opts.step_case else ""
-        results[p.name] = Result(p.name, p.kind, status, k, "kind" if opts.step_case else "bmc",
-                                 reason=why, seconds=elapsed())
-    return [results[p.name] for p in props]
+            if r == z3.unknown and cancelled(base):
+                raise KeyboardInterrupt
+            if r == z3.unsat:
+                for p in list(open_props):
+                    status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
+                    finish(p, Result(p.name, p.kind, status, k - 1, engine,
+                                     reason=f"bmc: every run ends within {k - 1} steps",
+                                     seconds=elapsed()))
+                break
+        for p in list(open_props):
+            status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
+            why = f"k-induction did not close by k={k}" if opts.step_case else ""
+            results[p.name] = Result(p.name, p.kind, status, k, "kind" if opts.step_case else "bmc",
+                                     reason=why, seconds=elapsed())
+        return [results[p.name] for p in props]
+
+    try:
+        return deepen()
+    except KeyboardInterrupt:
+        raise Interrupted(partial()) from None

@@ -37,7 +37,7 @@ from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
 from drvmc.checker.engines.kind import KindOptions, run_kind
 from drvmc.checker.engines.pdr import PdrOptions, run_pdr
 from drvmc.checker.engines.unroll import Progress
-from drvmc.checker.errors import EngineError
+from drvmc.checker.errors import EngineError, Interrupted
 from drvmc.checker.ir import nodes as I
 from drvmc.checker.verdict.results import Result, Status
 from drvmc.translators.z3_encoding import Encoding
@@ -100,6 +100,11 @@ def _worker(engine: str, model: I.Model, enc: Encoding, props: list[I.Property],
             case _:
                 raise EngineError(f"no engine {engine} in the portfolio")
         out.put(("done", engine, rs))
+    except Interrupted as e:
+        # z3 took a terminal's Ctrl-C (sent to the whole group) for itself: what is known so
+        # far, inconclusive; the parent has the same signal and stops the run as interrupted
+        partial = e.partial if isinstance(e.partial, list) else []
+        out.put(("done", engine, partial))
     except Exception as e:  # reported to the parent, which raises EngineError
         out.put(("error", engine, f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
 
