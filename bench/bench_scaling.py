@@ -3,9 +3,10 @@
 Every measurement is end to end in a fresh process, spec parsing included: `drvmc check FILE
 --engine E` for drvmc; for SPIN the Promela export, `spin -a`, `gcc` and `./pan`; for TLC the
 TLA+ export and TLC (one worker, breadth-first, as `drvmc export --to tla` prints how to run it).
-Each cell is the median of --runs runs; a run over --timeout seconds is shown as `>T` (and a
-first run over it is not repeated). The
-ratio column is the best drvmc engine's time divided by SPIN's (below 1: drvmc is faster).
+Each cell is the median of --runs runs, wall seconds with CPU seconds (the child processes' user +
+system time: this machine is shared, so CPU is the steadier figure) in brackets; a run over
+--timeout seconds is shown as `>T` (and a first run over it is not repeated). The ratio column is
+the best drvmc engine's CPU time divided by SPIN's (below 1: drvmc uses less).
 
     python3 bench/bench_scaling.py --family component --ns 4,8,10,12,16 --runs 3 --timeout 60
 """
@@ -16,6 +17,7 @@ import argparse
 import functools
 import json
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,20 +62,29 @@ print("VIOLATED" if r.prop is not None else "SAFE")
 
 @dataclass(frozen=True)
 class Cell:
-    seconds: float | None  # None: timed out
+    seconds: float | None  # wall; None: timed out
     verdict: str
+    cpu: float | None = None  # user + system of the run's processes
 
     def text(self, timeout: float) -> str:
-        return f">{timeout:.0f}" if self.seconds is None else f"{self.seconds:.2f}"
+        if self.seconds is None:
+            return f">{timeout:.0f}"
+        return f"{self.seconds:.2f} ({self.cpu:.2f})" if self.cpu is not None \
+            else f"{self.seconds:.2f}"
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _timed(cmd: list[str], timeout: float, parse: Callable[[str], str]) -> Cell:
-    start = time.monotonic()
+    start, cpu0 = time.monotonic(), _children_cpu()
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return Cell(None, "timeout")
-    return Cell(time.monotonic() - start, parse(out.stdout))
+    return Cell(time.monotonic() - start, parse(out.stdout), _children_cpu() - cpu0)
 
 
 def _drvmc_verdict(stdout: str) -> str:
@@ -103,10 +114,12 @@ def run_tlc(spec: Path, prop: str, timeout: float) -> Cell:
 
 
 def median_cell(cells: list[Cell]) -> Cell:
-    done = [c.seconds for c in cells if c.seconds is not None]
+    done = [c for c in cells if c.seconds is not None]
     if len(done) * 2 <= len(cells):
         return Cell(None, "timeout")
-    return Cell(statistics.median(done), cells[0].verdict)
+    cpus = [c.cpu for c in done if c.cpu is not None]
+    return Cell(statistics.median(c.seconds for c in done if c.seconds is not None),
+                cells[0].verdict, statistics.median(cpus) if cpus else None)
 
 
 def measure(run: Callable[[], Cell], runs: int) -> Cell:
@@ -133,9 +146,9 @@ def main() -> None:
     engines = [e for e in args.engines.split(",") if e]
     cpu = platform.processor() or platform.machine()
     print(f"# {args.family} family — {platform.node()}, {cpu}, {time.strftime('%Y-%m-%d')}, "
-          f"median of {args.runs}, seconds end to end")
+          f"median of {args.runs}, seconds end to end: wall (CPU)")
     cols = ["N", "variant", *engines, *([] if args.no_spin else ["SPIN"]),
-            *([] if args.no_tlc else ["TLC"]), "best/SPIN", "verdict"]
+            *([] if args.no_tlc else ["TLC"]), "best/SPIN (CPU)", "verdict"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,12 +170,12 @@ def main() -> None:
                 if not args.no_tlc:
                     tlc = measure(functools.partial(run_tlc, spec, fam.prop, args.timeout),
                                   args.runs)
-                times = [c.seconds for c in row.values() if c.seconds is not None]
+                times = [c.cpu for c in row.values() if c.cpu is not None]
                 best = min(times) if times else None
                 ratio = "—"
-                if best is not None and spin is not None and spin.seconds is not None:
-                    ratio = f"{best / spin.seconds:.2f}"
-                elif best is not None and spin is not None:
+                if best is not None and spin is not None and spin.cpu:
+                    ratio = f"{best / spin.cpu:.2f}"
+                elif best is not None and spin is not None and spin.seconds is None:
                     ratio = f"<{best / args.timeout:.2f}"
                 others = [c for c in (spin, tlc) if c is not None and c.seconds is not None]
                 verdicts = sorted({c.verdict for c in [*row.values(), *others]

@@ -102,6 +102,22 @@ actor comp[c in Comp] {{
 """
 
 
+def component_asym(n: int, fix: bool) -> str:
+    """The component family with its symmetry broken by one line, as issue 19 measured it: the
+    first component's `del` step also counts itself, so no two components are interchangeable
+    and the explicit engine's symmetry reduction has nothing to merge."""
+    text = component(n, fix).replace(f'spec component_family_{n} "component master devres group',
+                                     f'spec component_asym_{n} "asymmetric component family',
+                                     1)
+    text = text.replace("var bound: bool = false\n",
+                        "var bound: bool = false\nvar first_dels: 0..1 = 0\n", 1)
+    text = text.replace("  del: added[c] = false\n",
+                        "  del: added[c] = false\n"
+                        "       if c == c1 { first_dels = 1 }\n", 1)
+    assert "first_dels = 1" in text and "var first_dels" in text
+    return text
+
+
 def iommu_workers(n: int, fix: bool) -> str:
     """Seed S2 at scale: N async probe workers run __iommu_probe_device() on one device. Without
     the global probe lock two of them share dev->iommu and both free it on their failure path."""
@@ -201,6 +217,7 @@ class Family:
 
 FAMILIES: dict[str, Family] = {
     "component": Family(component, "use_after_release"),
+    "component_asym": Family(component_asym, "use_after_release"),
     "iommu": Family(iommu_workers, "double_free"),
     "dsi": Family(dsi, "use_after_release"),
 }

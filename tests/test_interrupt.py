@@ -153,7 +153,7 @@ def test_kind_takes_a_solver_unknown_while_an_interrupt_is_pending_for_the_inter
 
     _, slow = _specs(tmp_path)
     m = elaborate(load_program(slow), "original")
-    opts = KindOptions(depth=500, timeout_s=0.001)
+    opts = KindOptions(depth=20, timeout_s=0.001)
     plain = run_kind(m, Encoding(m), list(m.properties), opts)
     assert any(r.status is Status.UNKNOWN and r.reason.startswith("solver:") for r in plain)
     request_interrupt()
