@@ -9,6 +9,10 @@ system time: this machine is shared, so CPU is the steadier figure) in brackets;
 the best drvmc engine's CPU time divided by SPIN's (below 1: drvmc uses less).
 
     python3 bench/bench_scaling.py --family component --ns 4,8,10,12,16 --runs 3 --timeout 60
+
+For the component families the hand-written Z3 models of bench/hand_z3.py (BMC and Spacer over
+Int/Bool, one boolean per resource where drvmc keeps devres slots) are columns too (--no-hand
+leaves them out): the floor the symbolic engines are measured against.
 """
 
 from __future__ import annotations
@@ -113,6 +117,14 @@ def run_tlc(spec: Path, prop: str, timeout: float) -> Cell:
         return _timed(cmd, timeout, lambda s: s.strip().splitlines()[-1] if s.strip() else "error")
 
 
+def run_hand(n: int, fix: bool, asym: bool, engine: str, timeout: float) -> Cell:
+    """bench/hand_z3.py: the hand-written Z3 model of the component family (BMC or Spacer)."""
+    cmd = [sys.executable, str(ROOT / "bench" / "hand_z3.py"), "--n", str(n), "--engine", engine,
+           *(["--fix"] if fix else []), *(["--asym"] if asym else [])]
+
+    return _timed(cmd, timeout, lambda out: out.split()[0] if out.split() else "error")
+
+
 def median_cell(cells: list[Cell]) -> Cell:
     done = [c for c in cells if c.seconds is not None]
     if len(done) * 2 <= len(cells):
@@ -141,13 +153,17 @@ def main() -> None:
     ap.add_argument("--no-spin", action="store_true")
     ap.add_argument("--no-tlc", action="store_true")
     ap.add_argument("--variants", default="bug,fix", help="bug, fix or both")
+    ap.add_argument("--no-hand", action="store_true",
+                    help="leave out the hand-written Z3 models (component families only)")
     args = ap.parse_args()
     fam = FAMILIES[args.family]
     engines = [e for e in args.engines.split(",") if e]
+    hand = [] if args.no_hand or not args.family.startswith("component") else ["bmc", "spacer"]
     cpu = platform.processor() or platform.machine()
     print(f"# {args.family} family — {platform.node()}, {cpu}, {time.strftime('%Y-%m-%d')}, "
           f"median of {args.runs}, seconds end to end: wall (CPU)")
-    cols = ["N", "variant", *engines, *([] if args.no_spin else ["SPIN"]),
+    cols = ["N", "variant", *engines, *(f"hand {h}" for h in hand),
+            *([] if args.no_spin else ["SPIN"]),
             *([] if args.no_tlc else ["TLC"]), "best/SPIN (CPU)", "verdict"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
@@ -162,6 +178,9 @@ def main() -> None:
                 for e in engines:
                     row[e] = measure(functools.partial(run_drvmc, spec, fam.prop, e,
                                                        args.timeout), args.runs)
+                hands = {h: measure(functools.partial(run_hand, n, fix,
+                                                      args.family == "component_asym", h,
+                                                      args.timeout), args.runs) for h in hand}
                 spin = None
                 if not args.no_spin:
                     spin = measure(functools.partial(run_spin, spec, fam.prop, args.timeout),
@@ -178,9 +197,10 @@ def main() -> None:
                 elif best is not None and spin is not None and spin.seconds is None:
                     ratio = f"<{best / args.timeout:.2f}"
                 others = [c for c in (spin, tlc) if c is not None and c.seconds is not None]
-                verdicts = sorted({c.verdict for c in [*row.values(), *others]
+                verdicts = sorted({c.verdict for c in [*row.values(), *hands.values(), *others]
                                    if c.seconds is not None})
-                cells = [str(n), variant, *(row[e].text(args.timeout) for e in engines)]
+                cells = [str(n), variant, *(row[e].text(args.timeout) for e in engines),
+                         *(hands[h].text(args.timeout) for h in hand)]
                 if spin is not None:
                     cells.append(spin.text(args.timeout))
                 if tlc is not None:
