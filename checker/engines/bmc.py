@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import z3
 
-from drvmc.checker.engines.switches import fewest_switches
+from drvmc.checker.engines.switches import Minimiser, fewest_switches
 from drvmc.checker.engines.unroll import (
     BmcOptions,
     Progress,
@@ -70,6 +70,7 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
     results = known.results
     open_props = list(props)
     bad = {p.name: enc.bad(p) for p in props}
+    minimiser: Minimiser | None = None  # built at the first counterexample
     calls = 0
     k = 0
     while True:
@@ -87,7 +88,9 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
             if r == z3.unsat:
                 known.safe[p.name] = k
             if r == z3.sat:
-                trace = fewest_switches(model, enc, un, solver, k, p, opts)
+                if minimiser is None:
+                    minimiser = Minimiser(enc, opts)
+                trace = fewest_switches(model, enc, un, solver, k, p, opts, minimiser)
                 status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
                 results[p.name] = Result(p.name, p.kind, status, k, "bmc", trace=trace,
                                          seconds=time.monotonic() - start)

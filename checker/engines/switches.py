@@ -2,8 +2,9 @@
 
 BMC finds a shortest counterexample, but the solver picks an arbitrary interleaving of the actors'
 steps; readers follow a trace by its switches between actors. Right after a counterexample of
-length k is found, `fewest_switches` asks a fresh solver holding the same assertions (initial
-state, k transitions, the bad state at k) for a model with fewer switches, tightening a
+length k is found, `fewest_switches` asks a second solver holding the same assertions (initial
+state, k transitions, the bad state at k; one solver per BMC run, `Minimiser`, the bad state and
+each bound behind assumption literals) for a model with fewer switches, tightening a
 pseudo-Boolean bound until it is unsatisfiable. The length stays k, so the trace is still a
 shortest one, and every model it returns satisfies the same assertions, so the verdict never
 changes; a solver `unknown` only ends the tightening early (the best model so far is kept). Each
@@ -47,49 +48,67 @@ def count_switches(actors: list[int]) -> int:
     return sum(1 for a, b in pairwise(actors) if a != b)
 
 
-def switch_terms(enc: Encoding, k: int) -> tuple[list[z3.BoolRef], list[z3.BoolRef]]:
-    """(definitions, switches): `act@j` is the actor of step j; switch j: act@j != act@j+1."""
-    width = max(1, (max((s.actor for s in enc.steps), default=0)).bit_length())
-    acts = [z3.BitVec(f"act@{j}", width) for j in range(k)]
-    defs: list[z3.BoolRef] = []
-    for j in range(k):
-        for i, s in enumerate(enc.steps):
-            defs.append(z3.Implies(_sel(enc, j) == i, acts[j] == s.actor))
-    switches = [acts[j] != acts[j + 1] for j in range(k - 1)]
-    return defs, switches
+class Minimiser:
+    """Switch minimisation for every counterexample of one BMC run, on one solver.
 
+    The unrolling without partial-order reduction is built once and deepened as the
+    counterexamples get longer; each property's bad state and each tightening bound sit behind
+    an assumption literal, so the solver keeps its preprocessing and learnt clauses from one
+    counterexample to the next (a fresh solver per counterexample re-simplified the whole
+    unrolling each time: most of S3's BMC time).
+    """
 
-def minimise_model(enc: Encoding, bad: z3.BoolRef, k: int, m: z3.ModelRef,
-                   opts: BmcOptions) -> z3.ModelRef:
-    """A model of init, k transitions and `bad` at k with the fewest actor switches."""
+    def __init__(self, enc: Encoding, opts: BmcOptions) -> None:
+        self.enc = enc
+        self.solver = make_solver(opts)
+        self.solver.set("max_conflicts", ROUND_CONFLICTS)
+        # the same unrolling, rebuilt (a QF_FD solver's assertions() are its preprocessed
+        # clauses), and without partial-order reduction: POR keeps commuting steps in actor
+        # order, which can force switches; every run it drops is still a real run of length k,
+        # hence still shortest. The state and selector names are the caller's, so its Unroller
+        # decodes the model.
+        self.full = Unroller(enc)
+        self.solver.add(self.full.init())
+        self.depth = 0  # steps added
+        self.acts: list[z3.BitVecRef] = []
+        self.width = max(1, (max((st.actor for st in enc.steps), default=0)).bit_length())
+        self.lits = 0
 
-    best = m
-    c = count_switches(actors_in(enc, m, k))
-    if k < 2 or c == 0:
+    def _lit(self) -> z3.BoolRef:
+        self.lits += 1
+        return z3.Bool(f"$min!{self.lits}")
+
+    def _deepen(self, k: int) -> None:
+        while self.depth < k:
+            self.solver.add(self.full.step(self.depth))
+            self.depth += 1
+        while len(self.acts) < k:
+            j = len(self.acts)
+            act = z3.BitVec(f"act@{j}", self.width)
+            self.acts.append(act)
+            for i, st in enumerate(self.enc.steps):
+                self.solver.add(z3.Implies(_sel(self.enc, j) == i, act == st.actor))
+
+    def minimise(self, bad: z3.BoolRef, k: int, m: z3.ModelRef) -> z3.ModelRef:
+        """A model of init, k transitions and `bad` at k with the fewest actor switches."""
+        best = m
+        c = count_switches(actors_in(self.enc, m, k))
+        if k < 2 or c == 0:
+            return best
+        self._deepen(k)
+        at_bad = self._lit()
+        self.solver.add(z3.Implies(at_bad, self.full.at(bad, k)))
+        switches = [self.acts[j] != self.acts[j + 1] for j in range(k - 1)]
+        for _ in range(MAX_ROUNDS):
+            if c == 0:
+                break
+            fewer = self._lit()
+            self.solver.add(z3.Implies(fewer, z3.AtMost(*switches, c - 1)))
+            if self.solver.check(at_bad, fewer) != z3.sat:
+                break  # unsat: c is the least; unknown: keep the best found so far
+            best = self.solver.model()
+            c = count_switches(actors_in(self.enc, best, k))
         return best
-
-    s = make_solver(opts)
-    s.set("max_conflicts", ROUND_CONFLICTS)
-    # the same unrolling, rebuilt (a QF_FD solver's assertions() are its preprocessed clauses),
-    # and without partial-order reduction: POR keeps commuting steps in actor order, which can
-    # force switches; every run it drops is still a real run of length k, hence still shortest.
-    # The state and selector names are the same, so the caller's Unroller decodes the model.
-    full = Unroller(enc)
-    s.add(full.init())
-    for j in range(k):
-        s.add(full.step(j))
-    s.add(full.at(bad, k))
-    defs, switches = switch_terms(enc, k)
-    s.add(defs)
-    for _ in range(MAX_ROUNDS):
-        if c == 0:
-            break
-        s.add(z3.AtMost(*switches, c - 1))
-        if s.check() != z3.sat:
-            break  # unsat: c is the least; unknown: keep the best found so far
-        best = s.model()
-        c = count_switches(actors_in(enc, best, k))
-    return best
 
 
 def model_members(model: I.Model) -> tuple[str, ...]:
@@ -173,14 +192,15 @@ def model_queries(model: I.Model) -> tuple[str, ...]:
 
 
 def fewest_switches(model: I.Model, enc: Encoding, un: Unroller, solver: z3.Solver, k: int,
-                    prop: I.Property, opts: BmcOptions) -> Trace:
-    """The counterexample the solver just found (sat), re-chosen with the fewest switches,
-    decoded into a Trace that knows the model's enum members."""
+                    prop: I.Property, opts: BmcOptions,
+                    minimiser: Minimiser | None = None) -> Trace:
+    """The counterexample the solver just found (sat), re-chosen with the fewest switches (on
+    `minimiser`, the run's own, or a fresh one), decoded into a Trace that knows the model's
+    enum members."""
     from dataclasses import replace
-
 
     m = solver.model()
     if opts.min_switches:
-        m = minimise_model(enc, enc.bad(prop), k, m, opts)
+        m = (minimiser or Minimiser(enc, opts)).minimise(enc.bad(prop), k, m)
     return replace(decode_trace(model, enc, un, m, k, prop), members=model_members(model),
                    queries=model_queries(model))
