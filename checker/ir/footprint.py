@@ -27,6 +27,21 @@ def expr_vars(e: I.Expr) -> Iterator[str]:
         yield from expr_vars(c)
 
 
+def add_expr_vars(e: I.Expr, out: set[str], walked: set[int]) -> None:
+    """expr_vars(e) into `out`, each node looked at once (by identity, across the calls that
+    share `walked`): the IR shares sub-trees, and walking every path of a large inlined step
+    took most of the causal slicing of a corpus trace."""
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if id(x) in walked:
+            continue
+        walked.add(id(x))
+        if isinstance(x, I.VarRef) and x.scope is I.Scope.STATE:
+            out.add(x.name)
+        todo.extend(I.expr_children(x))
+
+
 def root_var(e: I.Expr) -> str | None:
     """The state variable an lvalue writes into (through fields and indices), if any."""
     while isinstance(e, I.FieldRef | I.IndexRef):
@@ -49,10 +64,11 @@ class _Walker:
         return self.procs[name]
 
     def stmts(self, body: tuple[I.Stmt, ...], r: set[str], w: set[str]) -> None:
+        walked: set[int] = set()
         for s in body:
             # every expression a statement evaluates is read, its target's indices included
             for e in I.stmt_exprs(s):
-                r.update(expr_vars(e))
+                add_expr_vars(e, r, walked)
             target = I.stmt_target(s)
             root = root_var(target) if target is not None else None
             if root is not None:

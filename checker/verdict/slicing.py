@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from drvmc.checker.ir import nodes as I
-from drvmc.checker.ir.footprint import expr_vars, root_var
+from drvmc.checker.ir.footprint import add_expr_vars, expr_vars, root_var
 from drvmc.checker.verdict.trace import (
     CallRecord,
     CausalSlice,
@@ -75,9 +75,10 @@ def _own(body: tuple[I.Stmt, ...]) -> _Own:
     out = _Own()
     results: dict[str, str] = {}  # temp → the proc whose result it holds
     tested: set[str] = set()
+    walked: set[int] = set()
     for s in _walk(body):
         for e in I.stmt_exprs(s):
-            out.reads.update(expr_vars(e))
+            add_expr_vars(e, out.reads, walked)
         target = I.stmt_target(s)
         root = root_var(target) if target is not None else None
         if root is not None:
