@@ -109,6 +109,8 @@ class Machine:
         self.sites = {s.id: s for s in model.sites}
         self.procs = {p.name: p for p in model.procs}
         self.expr = ExprCompiler(self.var_index, self.width, self.lit, self.default)
+        # compiled statement blocks, keyed by id() of the body tuple (kept alive beside it)
+        self._blocks: dict[int, tuple[tuple[I.Stmt, ...], Callable[[_Exec], None]]] = {}
         # the steps, in the encoding's order; indexed by (actor, pc) for a fast pc test
         self.steps: list[tuple[int, I.Step]] = [(ai, s) for ai, a in enumerate(model.actors)
                                                 for s in a.steps]
@@ -118,6 +120,74 @@ class Machine:
             while len(self.by_pc[ai]) <= pc:
                 self.by_pc[ai].append(-1)
             self.by_pc[ai][pc] = si
+
+    # ---- compiled statements ----
+    def block(self, body: Sequence[I.Stmt]) -> Callable[[_Exec], None]:
+        """`body` as one function of an _Exec: the common statements compiled to closures over
+        their compiled expressions (no dispatch and no expression-cache look-up per run), the
+        others handed to the interpreter, `_Exec.stmt`, which they behave exactly as."""
+        hit = self._blocks.get(id(body))
+        if hit is not None and hit[0] is body:
+            return hit[1]
+        fns = tuple(self._stmt_fn(x) for x in body)
+
+        def run(ex: _Exec) -> None:
+            for f in fns:
+                f(ex)
+
+        fn: Callable[[_Exec], None] = fns[0] if len(fns) == 1 else run
+        if not fns:
+            fn = _nothing
+        if isinstance(body, tuple):
+            self._blocks[id(body)] = (body, fn)
+        return fn
+
+    def _stmt_fn(self, st: I.Stmt) -> Callable[[_Exec], None]:
+        match st:
+            case I.Assign() if isinstance(st.target, I.VarRef) \
+                    and st.target.scope is I.Scope.STATE:
+                value = self.expr(st.value)
+                i = self.var_index[st.target.name]
+
+                def assign_state(ex: _Exec) -> None:
+                    ex.state[i] = value(ex)
+                return assign_state
+            case I.Assign():
+                value, target = self.expr(st.value), st.target
+                return lambda ex: ex.write(target, value(ex))
+            case I.If():
+                cond, then, orelse = self.expr(st.cond), self.block(st.then), \
+                    self.block(st.orelse)
+
+                def if_(ex: _Exec) -> None:
+                    if cond(ex):
+                        then(ex)
+                    else:
+                        orelse(ex)
+                return if_
+            case I.Assert():
+                cond, site = self.expr(st.cond), st.site
+
+                def assert_(ex: _Exec) -> None:
+                    if not cond(ex):
+                        ex.fails.append(site)
+                return assert_
+            case I.Goto():
+                slot, lab = self.pc0, st.label
+
+                def goto(ex: _Exec) -> None:
+                    ex.state[slot + ex.actor] = self.lab(ex.actor, lab)
+                return goto
+            case I.LocalDecl() if st.init is not None:
+                init, name = self.expr(st.init), st.name
+
+                def local(ex: _Exec) -> None:
+                    ex.frames[-1][name] = init(ex)
+                return local
+            case I.Call():
+                return lambda ex: ex.call(st)
+            case _:
+                return lambda ex: ex.stmt(st)
 
     # ---- values ----
     def lit(self, value: bool | int | None, t: I.Type) -> CVal:
@@ -427,8 +497,7 @@ class _Exec:
 
     # ---- statements ----
     def run(self, stmts: Sequence[I.Stmt]) -> None:
-        for s in stmts:
-            self.stmt(s)
+        self.m.block(stmts)(self)
 
     def stmt(self, s: I.Stmt) -> None:
         m = self.m
@@ -545,6 +614,10 @@ class _Exec:
                 self.write(s.target, lst[:a] + lst[b:])
             case _:
                 assert_never(s.op)
+
+
+def _nothing(ex: _Exec) -> None:
+    """An empty block."""
 
 
 def _index_lo(t: I.EnumType | I.IntType) -> int:
