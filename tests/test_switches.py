@@ -122,3 +122,31 @@ def test_explicit_and_bmc_agree_on_the_fewest_switches_of_every_seed_trace() -> 
             assert t is not None and t.length == r.trace.length, name
             assert t.context_switches() == r.trace.context_switches(), (name, _order(t),
                                                                         _order(r.trace))
+
+
+def test_a_shorter_counterexample_than_the_minimisers_unrolling_gets_its_own() -> None:
+    # the run's minimiser keeps its unrolling; steps past k would demand that the run go on
+    # (here no run has 9 steps), so a counterexample shorter than it is minimised afresh
+    import z3
+
+    from drvmc.checker.engines.switches import Minimiser
+    from drvmc.checker.engines.unroll import Unroller, decode_trace, make_solver
+
+    m = elaborate(load_program(SPEC), "original")
+    enc = Encoding(m)
+    prop = m.prop("not_both_done")
+    opts = BmcOptions(depth=10)
+    un = Unroller(enc, por=opts.por)
+    s = make_solver(opts)
+    s.add(un.init())
+    for j in range(6):
+        s.add(un.step(j))
+    s.add(un.at(enc.bad(prop), 6))
+    assert s.check() == z3.sat
+    raw = decode_trace(m, enc, un, s.model(), 6, prop)
+    assert raw.context_switches() > 2, _order(raw)
+    mini = Minimiser(enc, opts)
+    mini._deepen(9)
+    best = decode_trace(m, enc, un, mini.minimise(enc.bad(prop), 6, s.model()), 6, prop)
+    assert best.context_switches() == 2, _order(best)
+    assert best.length == 6 and best.violation.prop == "not_both_done"

@@ -60,6 +60,7 @@ class Minimiser:
 
     def __init__(self, enc: Encoding, opts: BmcOptions) -> None:
         self.enc = enc
+        self.opts = opts
         self.solver = make_solver(opts)
         self.solver.set("max_conflicts", ROUND_CONFLICTS)
         # the same unrolling, rebuilt (a QF_FD solver's assertions() are its preprocessed
@@ -95,6 +96,10 @@ class Minimiser:
         c = count_switches(actors_in(self.enc, m, k))
         if k < 2 or c == 0:
             return best
+        if k < self.depth:
+            # the steps past k would demand that the run go on: BMC deepens, so this does not
+            # happen there, but a shorter counterexample gets an unrolling of its own
+            return Minimiser(self.enc, self.opts).minimise(bad, k, m)
         self._deepen(k)
         at_bad = self._lit()
         self.solver.add(z3.Implies(at_bad, self.full.at(bad, k)))
