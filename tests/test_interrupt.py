@@ -141,25 +141,35 @@ def test_kind_interrupted_keeps_verdicts_found_and_base_depth_reached(tmp_path: 
 
 
 def test_kind_takes_a_solver_unknown_while_an_interrupt_is_pending_for_the_interrupt(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the CLI's handler sets the flag, then cancels z3, whose answer is then `unknown` with
-    # whatever reason the phase it stopped in gives: an interrupt, not an UNKNOWN row. A
-    # one-millisecond time-out stands for the cancel.
-    from drvmc.checker.engines.kind import KindOptions, run_kind
+    # whatever reason the phase it stopped in gives: an interrupt, not an UNKNOWN row. Solvers
+    # with a resource limit of 1 stand for the cancel (every check answers unknown, on any
+    # machine and under any load)
+    import z3
+
+    from drvmc.checker.engines import kind
+    from drvmc.checker.engines.unroll import BmcOptions, make_solver
     from drvmc.checker.errors import clear_interrupt, request_interrupt
     from drvmc.checker.ir.elaborate import elaborate
     from drvmc.checker.lang.loader import load_program
     from drvmc.translators.z3_encoding import Encoding
 
+    def starved(opts: BmcOptions) -> z3.Solver:
+        s = make_solver(opts)
+        s.set("rlimit", 1)
+        return s
+
+    monkeypatch.setattr(kind, "make_solver", starved)
     _, slow = _specs(tmp_path)
     m = elaborate(load_program(slow), "original")
-    opts = KindOptions(depth=20, timeout_s=0.001)
-    plain = run_kind(m, Encoding(m), list(m.properties), opts)
+    opts = kind.KindOptions(depth=20)
+    plain = kind.run_kind(m, Encoding(m), list(m.properties), opts)
     assert any(r.status is Status.UNKNOWN and r.reason.startswith("solver:") for r in plain)
     request_interrupt()
     try:
         with pytest.raises(Interrupted) as ei:
-            run_kind(m, Encoding(m), list(m.properties), opts)
+            kind.run_kind(m, Encoding(m), list(m.properties), opts)
     finally:
         clear_interrupt()
     partial = ei.value.partial
