@@ -9,13 +9,13 @@ every run has ended, the search was exhaustive and the open properties are PROVE
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import z3
 
 from drvmc.checker.engines.switches import Minimiser, fewest_switches
 from drvmc.checker.engines.unroll import (
     BmcOptions,
+    Known,
     Progress,
     Unroller,
     cancelled,
@@ -28,33 +28,10 @@ from drvmc.checker.verdict.results import Result, Status
 from drvmc.translators.z3_encoding import Encoding
 
 
-@dataclass
-class _Known:
-    """What the search knows so far; survives a Ctrl-C so partial results can be reported."""
-
-    results: dict[str, Result]
-    safe: dict[str, int]  # the deepest depth at which each open property was checked safe
-
-    def partial(self, props: list[I.Property]) -> list[Result]:
-        out: list[Result] = []
-        for p in props:
-            if p.name in self.results:
-                out.append(self.results[p.name])
-            elif p.name in self.safe:
-                st = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
-                out.append(Result(p.name, p.kind, st, self.safe[p.name], "bmc",
-                                  reason="interrupted", interrupted=True))
-            else:
-                out.append(Result(p.name, p.kind, Status.UNKNOWN, 0, "bmc",
-                                  reason="interrupted before depth 0 was checked",
-                                  interrupted=True))
-        return out
-
-
 def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOptions,
             progress: Progress | None = None) -> list[Result]:
     """Ctrl-C (KeyboardInterrupt, or z3 reporting it) raises Interrupted with partial results."""
-    known = _Known({}, {})
+    known = Known("bmc")
     try:
         return _run_bmc(model, enc, props, opts, progress, known)
     except KeyboardInterrupt:
@@ -62,7 +39,7 @@ def run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOpt
 
 
 def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOptions,
-             progress: Progress | None, known: _Known) -> list[Result]:
+             progress: Progress | None, known: Known) -> list[Result]:
     start = time.monotonic()
     solver = make_solver(opts)
     un = Unroller(enc, por=opts.por)

@@ -24,6 +24,7 @@ import z3
 
 from drvmc.checker.engines.unroll import (
     BmcOptions,
+    Known,
     Progress,
     Unroller,
     cancelled,
@@ -115,10 +116,10 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
     dom = domain_invariant(enc, opts.timeout_s) if opts.step_case else z3.BoolVal(True)
     step.add(sun.at(dom, 0))
     bad = {p.name: enc.bad(p) for p in props}
-    results: dict[str, Result] = {}
-    open_props = [p for p in props]
     engine = "kind" if opts.step_case else "bmc"
-    safe: dict[str, int] = {}  # the deepest base case each open property passed
+    known = Known(engine)  # safe: the deepest base case each open property passed
+    results, safe = known.results, known.safe
+    open_props = [p for p in props]
 
     def finish(p: I.Property, r: Result) -> None:
         results[p.name] = r
@@ -128,21 +129,6 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
 
     def elapsed() -> float:
         return time.monotonic() - start
-
-    def partial() -> list[Result]:
-        out: list[Result] = []
-        for p in props:
-            if p.name in results:
-                out.append(results[p.name])
-            elif p.name in safe:
-                st = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
-                out.append(Result(p.name, p.kind, st, safe[p.name], engine,
-                                  reason="interrupted", interrupted=True, seconds=elapsed()))
-            else:
-                out.append(Result(p.name, p.kind, Status.UNKNOWN, 0, engine,
-                                  reason="interrupted before depth 0 was checked",
-                                  interrupted=True, seconds=elapsed()))
-        return out
 
     def deepen() -> list[Result]:
         calls = 0
@@ -229,4 +215,4 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
     try:
         return deepen()
     except KeyboardInterrupt:
-        raise Interrupted(partial()) from None
+        raise Interrupted(known.partial(props, elapsed())) from None

@@ -8,13 +8,14 @@ a satisfying assignment into a plain `Trace` (`decode_trace`), right where the m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import z3
 
 from drvmc.checker.errors import interrupt_requested
 from drvmc.checker.ir import nodes as I
+from drvmc.checker.verdict.results import Result, Status
 from drvmc.checker.verdict.trace import (
     CallRecord,
     Loc,
@@ -50,6 +51,33 @@ def make_solver(opts: BmcOptions) -> z3.Solver:
         # aborts the whole process when a later allocation fails)
         s.set("max_memory", max(1, opts.memory_mb))
     return s
+
+
+@dataclass
+class Known:
+    """What a deepening search (BMC, k-induction) knows so far; survives a Ctrl-C so its partial
+    results can be reported."""
+
+    engine: str
+    results: dict[str, Result] = field(default_factory=dict)
+    safe: dict[str, int] = field(default_factory=dict)  # deepest depth checked safe, per property
+
+    def partial(self, props: list[I.Property], seconds: float = 0.0) -> list[Result]:
+        """Every property: its conclusive result, else SAFE to its deepest depth (interrupted),
+        else UNKNOWN (interrupted before depth 0)."""
+        out: list[Result] = []
+        for p in props:
+            if p.name in self.results:
+                out.append(self.results[p.name])
+            elif p.name in self.safe:
+                st = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
+                out.append(Result(p.name, p.kind, st, self.safe[p.name], self.engine,
+                                  reason="interrupted", interrupted=True, seconds=seconds))
+            else:
+                out.append(Result(p.name, p.kind, Status.UNKNOWN, 0, self.engine,
+                                  reason="interrupted before depth 0 was checked",
+                                  interrupted=True, seconds=seconds))
+        return out
 
 
 def cancelled(s: z3.Solver) -> bool:
