@@ -135,9 +135,7 @@ class Machine:
             for f in fns:
                 f(ex)
 
-        fn: Callable[[_Exec], None] = fns[0] if len(fns) == 1 else run
-        if not fns:
-            fn = _nothing
+        fn: Callable[[_Exec], None] = run if len(fns) > 1 else fns[0] if fns else _nothing
         if isinstance(body, tuple):
             self._blocks[id(body)] = (body, fn)
         return fn
