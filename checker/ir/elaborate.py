@@ -95,6 +95,7 @@ class Elaborator:
         self.diag = Diagnostics()
         self.consts: dict[str, I.Lit] = {}
         self.const_decls: dict[str, A.ConstDecl] = {}
+        self._recursion_depth: int | None = None  # RECURSION_DEPTH, read once
         self.enums: dict[str, I.EnumType] = {}
         self.members: dict[str, I.Lit] = {}
         self.record_decls: dict[str, A.RecordDecl] = {}
@@ -1769,7 +1770,7 @@ class Elaborator:
         with contextlib.suppress(_Poison):
             self.callback_types()
         self.check_default_signatures()
-        self.check_recursion_depth()
+        self.recursion_depth()  # reports a bad RECURSION_DEPTH even where nothing recurses
         self.labelled_procs()
         # global state variables
         for name, vd in self.var_decls.items():
@@ -1838,28 +1839,24 @@ class Elaborator:
             assumptions=assumptions,
         )
 
-    def check_recursion_depth(self) -> None:
-        """RECURSION_DEPTH outside 1..MAX_INLINE_DEPTH is an error, not the default."""
-        decl = self.const_decls.get("RECURSION_DEPTH")
-        if decl is None:
-            return
-        with contextlib.suppress(_Poison):
-            v = self.const_value("RECURSION_DEPTH", decl.span)
-            if not isinstance(v.value, int) or isinstance(v.value, bool) \
-                    or not 1 <= v.value <= MAX_INLINE_DEPTH:
-                self.diag.error("E150", f"RECURSION_DEPTH must be an integer from 1 to "
-                                f"{MAX_INLINE_DEPTH} (nested calls of a recursive procedure), "
-                                f"found {v.value}", decl.span)
-
     def recursion_depth(self) -> int:
         """How deep recursive atomic procedures are unrolled: `const RECURSION_DEPTH = n` in
-        the spec, else 4 nested calls."""
-        if "RECURSION_DEPTH" in self.const_decls:
-            with contextlib.suppress(_Poison):
-                v = self.const_value("RECURSION_DEPTH", self.const_decls["RECURSION_DEPTH"].span)
-                if isinstance(v.value, int) and not isinstance(v.value, bool) and v.value >= 1:
-                    return min(v.value, MAX_INLINE_DEPTH)
-        return DEFAULT_RECURSION_DEPTH
+        the spec, else 4 nested calls. Outside 1..MAX_INLINE_DEPTH it is E150 (and the default,
+        so that elaboration goes on to report other errors)."""
+        if self._recursion_depth is None:
+            self._recursion_depth = DEFAULT_RECURSION_DEPTH
+            decl = self.const_decls.get("RECURSION_DEPTH")
+            if decl is not None:
+                with contextlib.suppress(_Poison):
+                    v = self.const_value("RECURSION_DEPTH", decl.span)
+                    if isinstance(v.value, int) and not isinstance(v.value, bool) \
+                            and 1 <= v.value <= MAX_INLINE_DEPTH:
+                        self._recursion_depth = v.value
+                    else:
+                        self.diag.error("E150", f"RECURSION_DEPTH must be an integer from 1 to "
+                                        f"{MAX_INLINE_DEPTH} (nested calls of a recursive "
+                                        f"procedure), found {v.value}", decl.span)
+        return self._recursion_depth
 
     def atomic_proc(self, d: A.ProcDecl, depth: int = 0) -> I.Proc:
         scope = _Scope()
