@@ -27,6 +27,7 @@ from drvmc.checker.ir.lower import (
 from drvmc.checker.lang import ast as A
 from drvmc.checker.lang import pretty
 from drvmc.checker.lang.loader import Program
+from drvmc.checker.nodeclass import node
 
 MAX_INT_MAGNITUDE = 1 << 20
 MAX_RANGE_SIZE = 1 << 12
@@ -79,7 +80,7 @@ class _Ctx:
     inlined: tuple[str, ...] = ()  # the labelled procedures being inlined, outermost first
 
 
-@dataclass(frozen=True)
+@node
 class _Loop:
     """A `while` (break/continue are lowering jumps) or a `for` (they set these flags, and the
     rest of the iteration, or of the loop, is skipped)."""
@@ -2098,7 +2099,7 @@ def _not(a: I.Expr) -> I.Expr:
     return I.Unary(I.UnaryOp.NOT, a, I.BOOL, a.span) if v is None else I.Lit(not v, I.BOOL)
 
 
-@dataclass(frozen=True)
+@node
 class _PoolInstance:
     inst: str  # `name[k]`
     index: int

@@ -21,10 +21,10 @@ of statements in it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from drvmc.checker.errors import Diagnostics, Span
 from drvmc.checker.ir import nodes as I
+from drvmc.checker.nodeclass import node
 
 MAX_STEP_SIZE = 20_000
 # the code after a join is copied to each place that reaches it, rather than put once behind a
@@ -32,13 +32,13 @@ MAX_STEP_SIZE = 20_000
 COPY_MAX = 12
 
 
-@dataclass(frozen=True)
+@node
 class Label:
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Exit:
     """`return` inside an inlined labelled procedure: continue after the enclosing Block."""
 
@@ -46,7 +46,7 @@ class Exit:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Jump:
     """`break` (leave the innermost `while`) or `continue` (test its condition again)."""
 
@@ -54,36 +54,36 @@ class Jump:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Block:
     tag: str
     body: tuple[object, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Loop:
     cond: I.Expr
     body: tuple[object, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class _Seq:
     items: tuple[object, ...]
 
 
-@dataclass(frozen=True)
+@node
 class _LoopBack:
     loop: Loop
 
 
-@dataclass(frozen=True)
+@node
 class _BlockEnd:
     tag: str
 
 
-@dataclass(frozen=True)
+@node
 class _Join:
     """Falling through to here sets `flag` and ends this branch's code; the statements after the
     compound follow it once, guarded by the flag (only in the step that made the join)."""
@@ -92,7 +92,7 @@ class _Join:
     step: int
 
 
-@dataclass(frozen=True)
+@node
 class _JoinHit:
     """Where a branch falls through to a join, until the step is done (see `_resolve`)."""
 

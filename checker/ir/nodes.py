@@ -8,10 +8,11 @@ Every runtime check (null dereference, index bounds, integer range, list capacit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
 from drvmc.checker.errors import NO_SPAN, Span
+from drvmc.checker.nodeclass import node
 
 
 def _span() -> Span:
@@ -21,13 +22,13 @@ def _span() -> Span:
 # ---- types ----
 
 
-@dataclass(frozen=True)
+@node
 class BoolType:
     def __str__(self) -> str:
         return "bool"
 
 
-@dataclass(frozen=True)
+@node
 class IntType:
     lo: int
     hi: int
@@ -42,7 +43,7 @@ class IntType:
         return 0 if self.lo <= 0 <= self.hi else self.lo
 
 
-@dataclass(frozen=True)
+@node
 class EnumType:
     name: str
     members: tuple[str, ...]
@@ -58,7 +59,7 @@ class EnumType:
         return EnumType(self.name, self.members, True)
 
 
-@dataclass(frozen=True)
+@node
 class NullType:
     """The type of the literal `null`, before it meets a nullable handle type."""
 
@@ -66,7 +67,7 @@ class NullType:
         return "null"
 
 
-@dataclass(frozen=True)
+@node
 class RecordType:
     name: str
     fields: tuple[tuple[str, Type], ...]
@@ -88,7 +89,7 @@ class RecordType:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
+@node
 class ArrayType:
     index: EnumType | IntType
     elem: Type
@@ -97,7 +98,7 @@ class ArrayType:
         return f"{self.elem}[{self.index}]"
 
 
-@dataclass(frozen=True)
+@node
 class ListType:
     elem: Type | None  # None only for the empty literal `[]`
     cap: int
@@ -132,7 +133,7 @@ class Builtin(Enum):
     CAPACITY = "capacity"
 
 
-@dataclass(frozen=True)
+@node
 class Site:
     """One place where a property can fail: an `assert` or a built-in runtime check."""
 
@@ -146,7 +147,7 @@ class Site:
 # ---- expressions ----
 
 
-@dataclass(frozen=True)
+@node
 class Lit:
     """bool, int, enum member (by position) or None for null."""
 
@@ -160,7 +161,7 @@ class Scope(Enum):
     TEMP = "temp"  # lives only inside one atomic step
 
 
-@dataclass(frozen=True)
+@node
 class VarRef:
     name: str
     scope: Scope
@@ -168,7 +169,7 @@ class VarRef:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class FieldRef:
     base: Expr
     name: str
@@ -176,7 +177,7 @@ class FieldRef:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class IndexRef:
     """`base[index]` on an array or a list; `site` is the null/bounds check, if one is needed."""
 
@@ -192,7 +193,7 @@ class UnaryOp(Enum):
     NEG = "-"
 
 
-@dataclass(frozen=True)
+@node
 class Unary:
     op: UnaryOp
     operand: Expr
@@ -217,7 +218,7 @@ class BinaryOp(Enum):
     IMPLIES = "=>"
 
 
-@dataclass(frozen=True)
+@node
 class Binary:
     op: BinaryOp
     left: Expr
@@ -226,7 +227,7 @@ class Binary:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Ite:
     cond: Expr
     then: Expr
@@ -235,7 +236,7 @@ class Ite:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Coerce:
     """A value flowing into a narrower type: an int into a smaller range, a handle into non-null."""
 
@@ -252,7 +253,7 @@ class ListQuery(Enum):
     LAST_INDEX_OF = "last_index_of"
 
 
-@dataclass(frozen=True)
+@node
 class ListFn:
     fn: ListQuery
     list: Expr
@@ -266,7 +267,7 @@ class QuantKind(Enum):
     EXISTS = "exists"
 
 
-@dataclass(frozen=True)
+@node
 class Quant:
     """Finite quantifier; `var` is bound to each of `values` in turn."""
 
@@ -279,21 +280,21 @@ class Quant:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class RecordLit:
     type: RecordType
     values: tuple[Expr, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class ListLit:
     type: ListType
     items: tuple[Expr, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class ArrayLit:
     """An array given element by element: `items` in the order of the index's values."""
 
@@ -302,7 +303,7 @@ class ArrayLit:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class ArrayFill:
     """Every element of an array set to one value (initialisers)."""
 
@@ -332,14 +333,14 @@ Expr = (
 # ---- statements ----
 
 
-@dataclass(frozen=True)
+@node
 class Assign:
     target: Expr
     value: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class If:
     cond: Expr
     then: tuple[Stmt, ...]
@@ -347,7 +348,7 @@ class If:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class For:
     var: str
     var_type: Type
@@ -356,37 +357,37 @@ class For:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Await:
     cond: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Assume:
     cond: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Assert:
     cond: Expr
     site: int
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Either:
     branches: tuple[tuple[Stmt, ...], ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class StaticDomain:
     values: tuple[Lit, ...]
 
 
-@dataclass(frozen=True)
+@node
 class RangeDomain:
     """`lo..hi` with bounds known only at run time; empty ranges block the step."""
 
@@ -397,7 +398,7 @@ class RangeDomain:
 Domain = StaticDomain | RangeDomain
 
 
-@dataclass(frozen=True)
+@node
 class Choose:
     target: Expr
     type: Type
@@ -405,7 +406,7 @@ class Choose:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Call:
     """A call of an atomic procedure, which runs inside the caller's step."""
 
@@ -415,13 +416,13 @@ class Call:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Return:
     value: Expr | None
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class LocalDecl:
     name: str
     type: Type
@@ -438,7 +439,7 @@ class ListMut(Enum):
     REMOVE_RANGE = "remove_range"  # remove items arg..arg2-1, shifting the rest down
 
 
-@dataclass(frozen=True)
+@node
 class ListOp:
     op: ListMut
     target: Expr
@@ -448,7 +449,7 @@ class ListOp:
     arg2: Expr | None = None
 
 
-@dataclass(frozen=True)
+@node
 class Goto:
     """End of a step: continue at `label` (None: the actor is done)."""
 
@@ -456,7 +457,7 @@ class Goto:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Trace:
     """Marks a driver-core call in a step, so traces can say which kernel function ran."""
 
@@ -487,7 +488,7 @@ Stmt = (
 # ---- model ----
 
 
-@dataclass(frozen=True)
+@node
 class StateVar:
     name: str
     type: Type
@@ -496,7 +497,7 @@ class StateVar:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Proc:
     name: str
     params: tuple[tuple[str, Type], ...]
@@ -505,14 +506,14 @@ class Proc:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Step:
     label: str
     body: tuple[Stmt, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Actor:
     name: str
     family: str
@@ -540,7 +541,7 @@ class PropKind(Enum):
     DEADLOCK = "deadlock"
 
 
-@dataclass(frozen=True)
+@node
 class Property:
     name: str
     kind: PropKind
@@ -557,7 +558,7 @@ class Verdict(Enum):
     UNREACHABLE = "UNREACHABLE"
 
 
-@dataclass(frozen=True)
+@node
 class Expect:
     prop: str | None  # None: every property not named in another expect line
     verdict: Verdict
@@ -565,7 +566,7 @@ class Expect:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Assumption:
     """A declared simplification (`simplification NAME "..."`) that code reachable in this model
     relies on: the model is coarser than the kernel there, so proofs hold only under it."""
@@ -575,7 +576,7 @@ class Assumption:
     span: Span
 
 
-@dataclass(frozen=True)
+@node
 class Model:
     spec: str
     description: str

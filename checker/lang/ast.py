@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 
 from drvmc.checker.errors import NO_SPAN, Span
+from drvmc.checker.nodeclass import node
 
 
 def _span() -> Span:
@@ -15,45 +16,45 @@ def _span() -> Span:
 # ---- types ----
 
 
-@dataclass(frozen=True)
+@node
 class TBool:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class TRange:
     lo: Expr
     hi: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class TNamed:
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class TNullable:
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class TList:
     elem: TypeExpr
     cap: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class TArray:
     elem: TypeExpr
     index: TypeExpr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class TCallback:
     """`proc(T, ...) [-> R]`: a reference to a procedure of that signature; `proc(T)?` may be
     null."""
@@ -70,58 +71,58 @@ TypeExpr = TBool | TRange | TNamed | TNullable | TList | TArray | TCallback
 # ---- expressions ----
 
 
-@dataclass(frozen=True)
+@node
 class IntLit:
     value: int
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class BoolLit:
     value: bool
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class NullLit:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class AnyInit:
     """`any`: every value of the declared type is a possible initial value."""
 
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Name:
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class FieldAccess:
     base: Expr
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Index:
     base: Expr
     index: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Arg:
     name: str | None
     value: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Call:
     func: Expr
     args: tuple[Arg, ...]
@@ -150,14 +151,14 @@ class BinOp(Enum):
     IMPLIES = "=>"
 
 
-@dataclass(frozen=True)
+@node
 class Unary:
     op: UnOp
     operand: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Binary:
     op: BinOp
     left: Expr
@@ -165,20 +166,20 @@ class Binary:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class SetRange:
     lo: Expr
     hi: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class SetLit:
     items: tuple[Expr, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class SetNamed:
     """A type name (enum or range) or a list used as a set."""
 
@@ -189,7 +190,7 @@ class SetNamed:
 SetExpr = SetRange | SetLit | SetNamed
 
 
-@dataclass(frozen=True)
+@node
 class InSet:
     elem: Expr
     set: SetExpr
@@ -201,7 +202,7 @@ class Quant(Enum):
     EXISTS = "exists"
 
 
-@dataclass(frozen=True)
+@node
 class Quantifier:
     kind: Quant
     var: str
@@ -210,13 +211,13 @@ class Quantifier:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class ListLit:
     items: tuple[Expr, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class ArrayLit:
     """`[k: v, ...]`: an array value given per element (the rest take the type's default)."""
 
@@ -245,26 +246,26 @@ Init = Expr | AnyInit
 # ---- statements ----
 
 
-@dataclass(frozen=True)
+@node
 class LabelMark:
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Assign:
     target: Expr
     value: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class ExprStmt:
     expr: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class LocalDecl:
     name: str
     type: TypeExpr
@@ -272,7 +273,7 @@ class LocalDecl:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class If:
     cond: Expr
     then: tuple[Stmt, ...]
@@ -280,7 +281,7 @@ class If:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class For:
     var: str
     domain: SetExpr
@@ -288,26 +289,26 @@ class For:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class While:
     cond: Expr
     body: tuple[Stmt, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Await:
     cond: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Assume:
     cond: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Assert:
     cond: Expr
     prop: str | None
@@ -315,31 +316,31 @@ class Assert:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Either:
     branches: tuple[tuple[Stmt, ...], ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Choose:
     var: str
     domain: SetExpr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Return:
     value: Expr | None
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Skip:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Simplified:
     """`simplified NAME`: the code path this statement lies on is coarser than the kernel in the
     way simplification NAME declares; a verdict of a model that can reach it names it."""
@@ -348,17 +349,17 @@ class Simplified:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Break:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Continue:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Spawn:
     """`spawn name(args)`: start a dormant instance of a pool actor with these parameters."""
 
@@ -392,27 +393,27 @@ Stmt = (
 # ---- declarations ----
 
 
-@dataclass(frozen=True)
+@node
 class Header:
     name: str
     description: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class Use:
     path: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class ConstDecl:
     name: str
     value: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class EnumDecl:
     name: str
     members: tuple[str, ...]
@@ -421,14 +422,14 @@ class EnumDecl:
     default: bool = False  # `default enum`: a library default a spec file may replace
 
 
-@dataclass(frozen=True)
+@node
 class Field:
     name: str
     type: TypeExpr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class RecordDecl:
     name: str
     fields: tuple[Field, ...]
@@ -436,7 +437,7 @@ class RecordDecl:
     default: bool = False  # `default record`: a library default a spec file may replace
 
 
-@dataclass(frozen=True)
+@node
 class VarDecl:
     name: str
     type: TypeExpr
@@ -445,14 +446,14 @@ class VarDecl:
     default: bool = False  # `default var`: a library default a spec file may replace
 
 
-@dataclass(frozen=True)
+@node
 class Param:
     name: str
     type: TypeExpr
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class ProcDecl:
     name: str
     params: tuple[Param, ...]
@@ -463,7 +464,7 @@ class ProcDecl:
     default: bool = False  # `default proc`/`default func`: a library default a spec may replace
 
 
-@dataclass(frozen=True)
+@node
 class ActorDecl:
     name: str
     index_var: str | None
@@ -481,7 +482,7 @@ class PropKind(Enum):
     REACHABLE = "reachable"
 
 
-@dataclass(frozen=True)
+@node
 class SimplificationDecl:
     """`simplification NAME "what is coarser than the kernel, and the bugs it can hide"`."""
 
@@ -490,7 +491,7 @@ class SimplificationDecl:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class PropertyDecl:
     """`property NAME "description"`: a class of assertions (`assert c as NAME`)."""
 
@@ -499,7 +500,7 @@ class PropertyDecl:
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class StateProp:
     kind: PropKind
     name: str
@@ -508,13 +509,13 @@ class StateProp:
     description: str | None = None  # None: the expression's source text describes it
 
 
-@dataclass(frozen=True)
+@node
 class AllowDecl:
     what: str
     span: Span = _span()
 
 
-@dataclass(frozen=True)
+@node
 class VariantDecl:
     name: str
     description: str
@@ -523,7 +524,7 @@ class VariantDecl:
     base: str | None = None  # `extends BASE`: BASE's declarations apply first
 
 
-@dataclass(frozen=True)
+@node
 class ExpectDecl:
     """`expect VARIANT [P1, P2, ...]: VERDICT [LENGTH]`: no property names the whole variant."""
 
@@ -551,7 +552,7 @@ Decl = (
 )
 
 
-@dataclass(frozen=True)
+@node
 class SpecFile:
     path: str
     header: Header | None
