@@ -25,6 +25,7 @@ SOURCE_DIRS = {**LINKED_DIRS, "drvmc/lsp": "drvmc.lsp", "drvmc/extract": "drvmc.
 # room -> rank; a module may import from rooms of lower rank and from its own room
 ROOMS: dict[str, int] = {
     "drvmc.checker.errors": 0,  # the exception tree and spans, which every stage raises
+    "drvmc.checker.nodeclass": 0,  # frozen dataclasses made on first use (the AST and IR nodes)
     "drvmc.checker.fileio": 1,  # writing output files safely
     "drvmc.checker.lang": 2,
     "drvmc.checker.ir": 3,
