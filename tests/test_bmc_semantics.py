@@ -297,3 +297,81 @@ def test_solver_unknown_is_never_safe(tmp_path: Path, monkeypatch: pytest.Monkey
     for r in res.values():
         assert r.status is Status.UNKNOWN
         assert "timeout" in r.reason
+
+
+# ---- one question per depth for all open properties
+
+
+JOINT = """
+spec joint "three properties, two of them broken at the same depth by different runs"
+property p1 "first"
+property p2 "second"
+property p3 "third"
+var a: 0..2 = 0
+var b: 0..2 = 0
+actor left {
+  x: a = 1
+  y: assert a != 1 as p1, "left"
+}
+actor right {
+  x: b = 1
+  y: assert b != 1 as p2, "right"
+}
+actor never {
+  z: assert a + b <= 2 as p3, "never"
+}
+"""
+
+
+def test_joint_question_answers_each_property_as_alone(tmp_path: Path) -> None:
+    """The joint question's model answers for every property bad in it, the others are asked
+    again: each gets the verdict and the length the engine finds for it alone, and the explicit
+    engine too."""
+    from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
+    from drvmc.translators.z3_encoding import Encoding
+    from tests.helpers import model_of
+
+    m = model_of(tmp_path, JOINT)
+    enc, opts = Encoding(m), bmc_mod.BmcOptions(depth=10)
+    joint = {r.prop: r for r in bmc_mod.run_bmc(m, enc, list(m.properties), opts)}
+    explicit = {r.prop: r for r in run_explicit(m, list(m.properties), ExplicitOptions())}
+    for p in m.properties:
+        [alone] = bmc_mod.run_bmc(m, enc, [p], opts)
+        assert (joint[p.name].status, joint[p.name].depth) == (alone.status, alone.depth) == \
+            (explicit[p.name].status, explicit[p.name].depth), p.name
+    assert (joint["p1"].status, joint["p1"].depth) == (Status.VIOLATED, 2)
+    assert (joint["p2"].status, joint["p2"].depth) == (Status.VIOLATED, 2)
+    assert joint["p3"].status is Status.PROVEN
+    assert labels(joint["p1"])[-1] == "left.y" and labels(joint["p2"])[-1] == "right.y"
+
+
+def test_one_solver_call_per_depth_when_nothing_is_bad(tmp_path: Path) -> None:
+    """Five properties none of which breaks: per depth one joint question and one "does a
+    longer run exist" question, not one question per property."""
+    src = """
+    spec quiet "nothing breaks"
+    property q1 "one"
+    property q2 "two"
+    property q3 "three"
+    var n: 0..3 = 0
+    actor spin {
+      a: while true {
+        b: n = 1 - n + 0
+           assert n <= 1 as q1, "one"
+           assert n <= 2 as q2, "two"
+           assert n <= 3 as q3, "three"
+      }
+    }
+    """
+    from drvmc.translators.z3_encoding import Encoding
+    from tests.helpers import model_of
+
+    m = model_of(tmp_path, src)
+    calls: list[int] = []
+    results = bmc_mod.run_bmc(m, Encoding(m), list(m.properties), bmc_mod.BmcOptions(depth=6),
+                              progress=lambda _v, _k, _t, c: calls.append(c))
+    asked = [p for p in m.properties if not z3.is_false(Encoding(m).bad(p))]
+    assert len(asked) > 1
+    assert all(r.status is Status.SAFE and r.depth == 6 for r in results)
+    # depth 0 to 6: seven joint questions and six deepenings
+    assert calls[-1] == 7 + 6

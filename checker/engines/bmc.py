@@ -49,29 +49,62 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
     bad = {p.name: enc.bad(p) for p in props}
     minimiser: Minimiser | None = None  # built at the first counterexample
     calls = 0
+
+    def found(p: I.Property, m: z3.ModelRef, k: int) -> None:
+        nonlocal minimiser
+        if minimiser is None:
+            minimiser = Minimiser(enc, opts)
+        trace = fewest_switches(model, enc, un, m, k, p, opts, minimiser)
+        status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
+        results[p.name] = Result(p.name, p.kind, status, k, "bmc", trace=trace,
+                                 seconds=time.monotonic() - start)
+        open_props.remove(p)
+
     k = 0
     while True:
-        for p in list(open_props):
-            if z3.is_false(bad[p.name]):
+        asked = [p for p in open_props if not z3.is_false(bad[p.name])]
+        for p in open_props:
+            if p not in asked:
                 known.safe[p.name] = k
-                continue
-            # assumption literals keep the SAT solver's learnt clauses (push/pop would not)
-            lit = z3.Bool(f"bad!{p.name}@{k}")
-            solver.add(z3.Implies(lit, un.at(bad[p.name], k)))
+        at_k = {p.name: un.at(bad[p.name], k) for p in asked}
+
+        # One question for every property open at this depth: at most depths none is bad, and
+        # one refutation costs far less than one per property (S4: 212 queries, 38 of its
+        # 48 s); a model answers for every property bad in it. A property is asked alone when
+        # it is the last, or when the joint question has no answer (unknown).
+        while len(asked) > 1:
+            lit = z3.Bool(f"bad!{len(asked)}@{k}")
+            solver.add(z3.Implies(lit, z3.Or(*(at_k[p.name] for p in asked))))
             r = solver.check(lit)
             calls += 1
             if r == z3.unknown and cancelled(solver):
                 raise KeyboardInterrupt  # z3 catches SIGINT itself while it searches
             if r == z3.unsat:
+                for p in asked:
+                    known.safe[p.name] = k
+                asked = []
+            if r != z3.sat:
+                break
+            m = solver.model()
+            hit = [p for p in asked
+                   if z3.is_true(m.eval(at_k[p.name], model_completion=True))]
+            if not hit:
+                break  # not expected of a model of the disjunction; ask one by one
+            for p in hit:
+                found(p, m, k)
+            asked = [p for p in asked if p not in hit]
+        for p in asked:
+            # assumption literals keep the SAT solver's learnt clauses (push/pop would not)
+            lit = z3.Bool(f"bad!{p.name}@{k}")
+            solver.add(z3.Implies(lit, at_k[p.name]))
+            r = solver.check(lit)
+            calls += 1
+            if r == z3.unknown and cancelled(solver):
+                raise KeyboardInterrupt
+            if r == z3.unsat:
                 known.safe[p.name] = k
             if r == z3.sat:
-                if minimiser is None:
-                    minimiser = Minimiser(enc, opts)
-                trace = fewest_switches(model, enc, un, solver, k, p, opts, minimiser)
-                status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
-                results[p.name] = Result(p.name, p.kind, status, k, "bmc", trace=trace,
-                                         seconds=time.monotonic() - start)
-                open_props.remove(p)
+                found(p, solver.model(), k)
             elif r == z3.unknown:
                 results[p.name] = Result(p.name, p.kind, Status.UNKNOWN, k, "bmc",
                                          reason=f"solver: {why_unknown(solver, opts)} at "
@@ -94,7 +127,7 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
                 results[p.name] = Result(p.name, p.kind, status, k - 1, "bmc",
                                          reason=f"bmc: every run ends within {k - 1} steps",
                                          seconds=time.monotonic() - start)
-            open_props = []
+            open_props.clear()
             break
     for p in open_props:
         status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE

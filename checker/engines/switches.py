@@ -196,15 +196,14 @@ def model_queries(model: I.Model) -> tuple[str, ...]:
     return tuple(p.name for p in model.procs if not proc_effects(p.name))
 
 
-def fewest_switches(model: I.Model, enc: Encoding, un: Unroller, solver: z3.Solver, k: int,
+def fewest_switches(model: I.Model, enc: Encoding, un: Unroller, m: z3.ModelRef, k: int,
                     prop: I.Property, opts: BmcOptions,
                     minimiser: Minimiser | None = None) -> Trace:
-    """The counterexample the solver just found (sat), re-chosen with the fewest switches (on
-    `minimiser`, the run's own, or a fresh one), decoded into a Trace that knows the model's
+    """A counterexample the solver found (its model `m`), re-chosen with the fewest switches
+    (on `minimiser`, the run's own, or a fresh one), decoded into a Trace that knows the model's
     enum members."""
     from dataclasses import replace
 
-    m = solver.model()
     if opts.min_switches:
         m = (minimiser or Minimiser(enc, opts)).minimise(enc.bad(prop), k, m)
     return replace(decode_trace(model, enc, un, m, k, prop), members=model_members(model),
