@@ -373,5 +373,39 @@ def test_one_solver_call_per_depth_when_nothing_is_bad(tmp_path: Path) -> None:
     asked = [p for p in m.properties if not z3.is_false(Encoding(m).bad(p))]
     assert len(asked) > 1
     assert all(r.status is Status.SAFE and r.depth == 6 for r in results)
-    # depth 0 to 6: seven joint questions and six deepenings
-    assert calls[-1] == 7 + 6
+    # depth 0 to 6: seven joint questions; the loop runs for ever, so a walk of the model finds
+    # a run of 6 steps and no "does a longer run exist" question is asked either
+    assert calls[-1] == 7
+
+
+def test_walked_runs_spare_questions_and_never_prove(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs the walk found need no "does a run this long exist" question; the solver alone ends
+    the search: a walk claiming runs longer than any (two engines disagreeing) leaves the
+    properties SAFE to the bound, never PROVEN, and without walks the answers are the same."""
+    from drvmc.checker.engines.long_run import long_run
+    from drvmc.translators.z3_encoding import Encoding
+    from tests.helpers import model_of
+
+    src = RACE.replace("del: await live[iomap]", "del: await !live[iomap]")
+    m = model_of(tmp_path, src)
+    # probe.map, probe.run, then nothing: unbind waits for ever; or unbind.del first, then both
+    assert long_run(m, 30) == 3
+    runs: dict[str, int] = {}
+
+    def answers(walk: int | None) -> list[tuple[str, Status, int, str]]:
+        if walk is not None:
+            monkeypatch.setattr(bmc_mod, "long_run", lambda _m, _d: walk)
+        calls: list[int] = []
+        res = bmc_mod.run_bmc(m, Encoding(m), list(m.properties), bmc_mod.BmcOptions(depth=8),
+                              progress=lambda _v, _k, _t, c: calls.append(c))
+        runs[str(walk)] = calls[-1]
+        return [(r.prop, r.status, r.depth, r.reason) for r in res]
+
+    walked = answers(None)
+    assert ("uaf", Status.PROVEN, 3, "bmc: every run ends within 3 steps") in walked
+    assert answers(0) == walked
+    assert runs["0"] == runs["None"] + 3  # three "yes, runs that long exist" spared
+    too_long = answers(8)
+    assert [(p, st, d) for p, st, d, _ in too_long] == [
+        (p, Status.SAFE, 8) if st is Status.PROVEN else (p, st, d) for p, st, d, _ in walked]

@@ -12,6 +12,7 @@ import time
 
 import z3
 
+from drvmc.checker.engines.long_run import long_run
 from drvmc.checker.engines.switches import Minimiser, fewest_switches
 from drvmc.checker.engines.unroll import (
     BmcOptions,
@@ -49,6 +50,7 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
     bad = {p.name: enc.bad(p) for p in props}
     minimiser: Minimiser | None = None  # built at the first counterexample
     calls = 0
+    runs = long_run(model, opts.depth)  # runs this long exist: no need to ask (long_run.py)
 
     def found(p: I.Property, m: z3.ModelRef, k: int) -> None:
         nonlocal minimiser
@@ -117,6 +119,8 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
             break
         solver.add(un.step(k))
         k += 1
+        if k <= runs:
+            continue  # a run of k steps exists: the walk found one
         r = solver.check()
         calls += 1
         if r == z3.unknown and cancelled(solver):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import z3
 
+from drvmc.checker.engines.long_run import long_run
 from drvmc.checker.engines.unroll import (
     BmcOptions,
     Known,
@@ -135,6 +136,7 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
         # assumption literals: ok[p][i] -> !bad_p(s_i) and hit[p][i] -> bad_p(s_i) in the step
         # solver
         ok_lits: dict[str, list[z3.BoolRef]] = {p.name: [] for p in props}
+        runs = long_run(model, opts.depth)
         k = 0
         while True:
             # base case: a bad state at exactly depth k?
@@ -194,6 +196,8 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
                 for j in range(k + 1):
                     step.add(distinct(sun.states[j], sun.states[k + 1]))
             k += 1
+            if k <= runs:
+                continue  # a run of k steps exists: the walk found one (long_run.py)
             r = base.check()
             calls += 1
             if r == z3.unknown and cancelled(base):
