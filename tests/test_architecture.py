@@ -172,8 +172,10 @@ def test_a_reversed_import_is_caught() -> None:
 def test_a_circle_is_caught() -> None:
     sources = module_sources()
     sources["drvmc.checker.engines.unroll"] += "\nfrom drvmc.checker.engines import bmc\n"
-    assert ["drvmc.checker.engines.bmc", "drvmc.checker.engines.switches",
-            "drvmc.checker.engines.unroll"] in cycles(graph(sources))
+    circle = {"drvmc.checker.engines.bmc", "drvmc.checker.engines.switches",
+              "drvmc.checker.engines.unroll"}
+    assert any(circle <= set(c) for c in cycles(graph(sources)))
+    assert cycles(graph(module_sources())) == []
 
 
 def test_the_namespace_links_point_at_the_folders() -> None:
