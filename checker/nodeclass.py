@@ -32,6 +32,10 @@ _LOCK = threading.RLock()
 @dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
 def node(cls: type[_T]) -> type[_T]:
     """Like `@dataclass(frozen=True)`, with the methods made on first use."""
+    own = [n for n in _PLACEHOLDERS if n in cls.__dict__]
+    if own:
+        # the placeholders would replace them, and be deleted again with them
+        raise TypeError(f"a @node class cannot define {', '.join(own)}: {cls.__qualname__}")
     type.__setattr__(cls, _MARK, True)
     type.__setattr__(cls, "__init__", _first_init)
     type.__setattr__(cls, "__setstate__", _first_setstate)

@@ -101,3 +101,8 @@ def test_unpickled_first_in_a_fresh_process() -> None:
     out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True,
                          cwd=ROOT, check=True).stdout.decode()
     assert out.split() == ["True", "1", "True"]
+
+
+def test_a_class_with_its_own_init_is_refused() -> None:
+    with pytest.raises(TypeError, match="cannot define __init__"):
+        node(type("Q", (), {"__annotations__": {"a": "int"}, "__init__": lambda self: None}))
