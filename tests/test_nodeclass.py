@@ -106,3 +106,22 @@ def test_unpickled_first_in_a_fresh_process() -> None:
 def test_a_class_with_its_own_init_is_refused() -> None:
     with pytest.raises(TypeError, match="cannot define __init__"):
         node(type("Q", (), {"__annotations__": {"a": "int"}, "__init__": lambda self: None}))
+
+
+def test_a_signal_while_a_class_is_made_is_taken_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's handler must not raise KeyboardInterrupt in the middle of making a class: the
+    class would stay half-made (and broken) for the rest of the process."""
+    from drvmc.checker.app import cli
+
+    seen: list[bool] = []
+    make = dataclasses.dataclass
+
+    def watching(*args: object, **kwargs: object) -> object:
+        seen.append(cli._unsafe_to_raise(sys._getframe()))
+        return make(*args, **kwargs)  # type: ignore[call-overload]
+
+    lazy, _ = _pair()
+    monkeypatch.setattr(dataclasses, "dataclass", watching)
+    lazy(1)
+    assert seen == [True]
+    assert cli._unsafe_to_raise(sys._getframe()) is False

@@ -1205,7 +1205,9 @@ class _Signals:
 # its finaliser ("Exception ignored in: <function AstRef.__del__>", or a reference count dropped
 # that was never taken); and one in code that `exec` runs from a string (dataclasses and
 # namedtuple make their methods so, while modules load): CPython then marks the interrupt as
-# unhandled and, however it was handled, the process ends killed by SIGINT (exit -2). Anywhere
+# unhandled and, however it was handled, the process ends killed by SIGINT (exit -2). So is one
+# in the making of a `@node` class (nodeclass.realise, on the class's first use): a class left
+# half-made would stay broken for the rest of the process. Anywhere
 # else, z3's Python code included, the exception is raised at once, so that an engine never
 # sees the search it cancelled as a plain `unknown`.
 _NO_RAISE_IN = frozenset({"z3_error_handler", "__del__", "from_param"})
@@ -1215,10 +1217,12 @@ def _unsafe_to_raise(frame: types.FrameType | None) -> bool:
     core = sys.modules.get("z3.z3")
     where = getattr(core, "__file__", None)
     z3_dir = os.path.dirname(where) + os.sep if where else None
+    making = getattr(getattr(sys.modules.get("drvmc.checker.nodeclass"), "realise", None),
+                     "__code__", None)
     f = frame
     while f is not None:
         code = f.f_code
-        if code.co_name in _NO_RAISE_IN or code.co_filename == "<string>" or (
+        if code.co_name in _NO_RAISE_IN or code.co_filename == "<string>" or code is making or (
                 code.co_name == "__init__" and z3_dir is not None
                 and code.co_filename.startswith(z3_dir)):
             return True
