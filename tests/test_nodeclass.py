@@ -108,20 +108,27 @@ def test_a_class_with_its_own_init_is_refused() -> None:
         node(type("Q", (), {"__annotations__": {"a": "int"}, "__init__": lambda self: None}))
 
 
-def test_a_signal_while_a_class_is_made_is_taken_later(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_signal_while_a_class_is_made_is_taken_later(tmp_path: Path) -> None:
     """The CLI's handler must not raise KeyboardInterrupt in the middle of making a class: the
-    class would stay half-made (and broken) for the rest of the process."""
-    from drvmc.checker.app import cli
-
-    seen: list[bool] = []
-    make = dataclasses.dataclass
-
-    def watching(*args: object, **kwargs: object) -> object:
-        seen.append(cli._unsafe_to_raise(sys._getframe()))
-        return make(*args, **kwargs)  # type: ignore[call-overload]
-
-    lazy, _ = _pair()
-    monkeypatch.setattr(dataclasses, "dataclass", watching)
-    lazy(1)
-    assert seen == [True]
-    assert cli._unsafe_to_raise(sys._getframe()) is False
+    class would stay half-made (and broken) for the rest of the process. (In a script of its
+    own: under pytest-xdist the test's own stack holds code run from a string, which the handler
+    also waits out.)"""
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import dataclasses, sys\n"
+        "from drvmc.checker.app import cli\n"
+        "from drvmc.checker.nodeclass import node\n"
+        "seen = []\n"
+        "make = dataclasses.dataclass\n"
+        "def watching(*args, **kwargs):\n"
+        "    seen.append(cli._unsafe_to_raise(sys._getframe()))\n"
+        "    return make(*args, **kwargs)\n"
+        "@node\n"
+        "class P:\n"
+        "    a: int\n"
+        "dataclasses.dataclass = watching\n"
+        "P(1)\n"
+        "print(seen, cli._unsafe_to_raise(sys._getframe()))\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, cwd=ROOT,
+                         check=True, text=True).stdout
+    assert out.split() == ["[True]", "False"]
