@@ -346,8 +346,8 @@ def test_joint_question_answers_each_property_as_alone(tmp_path: Path) -> None:
 
 
 def test_one_solver_call_per_depth_when_nothing_is_bad(tmp_path: Path) -> None:
-    """Five properties none of which breaks: per depth one joint question and one "does a
-    longer run exist" question, not one question per property."""
+    """Several properties (three named, and the built-in ones the encoding can make bad), none
+    of which breaks: one joint question per depth, not one question per property."""
     src = """
     spec quiet "nothing breaks"
     property q1 "one"
