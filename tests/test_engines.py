@@ -175,6 +175,30 @@ def test_violation_is_confirmed_by_a_bmc_trace(tmp_path: Path) -> None:
     assert hunted.status is Status.VIOLATED and hunted.depth == 5 and hunted.engine == "pdr+bmc"
 
 
+def test_pdr_walks_the_model_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The BMC runs of one pdr run (the hunt, each confirmation) share one walk for the runs
+    that exist (long_run), and give the answers they give when each walks on its own."""
+    from drvmc.checker.engines import kind as kind_mod
+    from drvmc.checker.engines import long_run as long_run_mod
+    from drvmc.checker.engines import pdr as pdr_mod
+
+    orig = _models(tmp_path, IRQ)["original"]
+    alone = {n: (r.status, r.depth, r.engine) for n, r in _pdr(orig, hunt=3).items()}
+    walks: list[int] = []
+
+    def counted(model: I.Model, limit: int) -> int:
+        walks.append(limit)
+        return long_run_mod.long_run(model, limit)
+
+    monkeypatch.setattr(pdr_mod, "long_run", counted)
+    monkeypatch.setattr(kind_mod, "long_run", counted)
+    shared = {n: (r.status, r.depth, r.engine) for n, r in _pdr(orig, hunt=3).items()}
+    assert shared == alone
+    # the hunt (3 steps) misses the bug at 5: Spacer finds it and a confirmation runs
+    assert shared["use_after_release"] == (Status.VIOLATED, 5, "pdr+bmc")
+    assert walks == [12]
+
+
 def test_spacer_time_out_is_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def cancelled(self: z3.Fixedpoint, *query: z3.ExprRef) -> z3.CheckSatResult:
         time.sleep(0.5)  # Spacer gives up when its time is over

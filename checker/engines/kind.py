@@ -45,6 +45,9 @@ class KindOptions:
     depth: int = 40
     timeout_s: float | None = None  # per solver call
     step_case: bool = True  # False: plain BMC (the bug-finding half of `auto`)
+    # the length of a run known to exist (long_run), for a caller that runs this engine more
+    # than once on one model; None: walk the model here
+    runs: int | None = None
 
 
 def domain_invariant(enc: Encoding, timeout_s: float | None = None) -> z3.BoolRef:
@@ -136,7 +139,7 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
         # assumption literals: ok[p][i] -> !bad_p(s_i) and hit[p][i] -> bad_p(s_i) in the step
         # solver
         ok_lits: dict[str, list[z3.BoolRef]] = {p.name: [] for p in props}
-        runs = long_run(model, opts.depth)
+        runs = long_run(model, opts.depth) if opts.runs is None else opts.runs
         k = 0
         while True:
             # base case: a bad state at exactly depth k?

@@ -14,13 +14,16 @@ and the property is VIOLATED only with that trace. A Spacer time-out raises
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import z3
 
 from drvmc.checker.engines.invariant_names import render_invariant
 from drvmc.checker.engines.kind import KindOptions, OnResult, domain_invariant, run_kind
+from drvmc.checker.engines.long_run import long_run
 from drvmc.checker.engines.unroll import BmcOptions, Progress, make_solver
 from drvmc.checker.errors import EngineError
 from drvmc.checker.ir import nodes as I
@@ -91,8 +94,11 @@ def run_pdr(model: I.Model, enc: Encoding, props: list[I.Property], opts: PdrOpt
     start = time.monotonic()
     chc = Chc(enc, opts.timeout_s)
     done: dict[str, Result] = {}
+    # the walk for the BMC runs (the hunt, each confirmation) is made once, when first needed
+    runs = functools.cache(lambda: long_run(model, opts.depth))
     if opts.hunt_depth > 0:
-        hunt = KindOptions(min(opts.hunt_depth, opts.depth), opts.timeout_s, step_case=False)
+        hunt = KindOptions(min(opts.hunt_depth, opts.depth), opts.timeout_s, step_case=False,
+                           runs=runs())
         for r in run_kind(model, enc, props, hunt):
             if r.status in (Status.VIOLATED, Status.REACHABLE):
                 done[r.prop] = replace(r, engine="pdr+bmc")
@@ -109,7 +115,7 @@ def run_pdr(model: I.Model, enc: Encoding, props: list[I.Property], opts: PdrOpt
                 on_result(r)
     for n, p in enumerate(props):
         if p.name not in done:
-            r = _one(model, enc, chc, p, opts, time.monotonic())
+            r = _one(model, enc, chc, p, opts, time.monotonic(), runs)
             done[p.name] = r
             if on_result is not None:
                 on_result(r)
@@ -151,7 +157,7 @@ def _raise_if_interrupted(e: z3.Z3Exception, started: float, timeout_s: float | 
 
 
 def _one(model: I.Model, enc: Encoding, chc: Chc, p: I.Property, opts: PdrOptions,
-         t0: float) -> Result:
+         t0: float, runs: Callable[[], int]) -> Result:
     reached = p.kind is I.PropKind.REACHABLE
     bad = enc.bad(p)
 
@@ -187,7 +193,7 @@ def _one(model: I.Model, enc: Encoding, chc: Chc, p: I.Property, opts: PdrOption
             return Result(p.name, p.kind, Status.UNKNOWN, 0, "pdr",
                           reason="reachable (pdr); run bmc for the trace", seconds=elapsed())
         (b,) = run_kind(model, enc, [p], KindOptions(opts.depth, opts.timeout_s,
-                                                     step_case=False))
+                                                     step_case=False, runs=runs()))
         match b.status:
             case Status.VIOLATED | Status.REACHABLE:
                 return Result(p.name, p.kind, b.status, b.depth, "pdr+bmc", trace=b.trace,
