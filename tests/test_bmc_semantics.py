@@ -9,6 +9,7 @@ import z3
 
 from drvmc.checker.engines import bmc as bmc_mod
 from drvmc.checker.verdict.results import Status
+from drvmc.translators.z3_encoding import SArr
 from tests.helpers import check, labels
 
 RACE = """
@@ -368,7 +369,9 @@ def test_one_solver_call_per_depth_when_nothing_is_bad(tmp_path: Path) -> None:
 
     m = model_of(tmp_path, src)
     calls: list[int] = []
-    results = bmc_mod.run_bmc(m, Encoding(m), list(m.properties), bmc_mod.BmcOptions(depth=6),
+    # unrolled by name: by value, this one-actor model is all constants (next test)
+    results = bmc_mod.run_bmc(m, Encoding(m), list(m.properties),
+                              bmc_mod.BmcOptions(depth=6, propagate=False),
                               progress=lambda _v, _k, _t, c: calls.append(c))
     asked = [p for p in m.properties if not z3.is_false(Encoding(m).bad(p))]
     assert len(asked) > 1
@@ -376,6 +379,51 @@ def test_one_solver_call_per_depth_when_nothing_is_bad(tmp_path: Path) -> None:
     # depth 0 to 6: seven joint questions; the loop runs for ever, so a walk of the model finds
     # a run of 6 steps and no "does a longer run exist" question is asked either
     assert calls[-1] == 7
+    # by value, every state of the only run is a constant: no bad state is left to ask about
+    calls.clear()
+    again = bmc_mod.run_bmc(m, Encoding(m), list(m.properties), bmc_mod.BmcOptions(depth=6),
+                            progress=lambda _v, _k, _t, c: calls.append(c))
+    assert [(r.prop, r.status, r.depth) for r in again] == \
+        [(r.prop, r.status, r.depth) for r in results]
+    assert calls[-1] == 0
+
+
+def test_unrolling_by_value_keeps_what_varies_and_fixes_the_rest(tmp_path: Path) -> None:
+    """From the initial state, a variable no step that can fire writes stays a constant, a step
+    forced (the only one that can fire) is pinned, and a variable two steps may write gets a
+    constant of its own; both unrollings find the same counterexample length."""
+    from drvmc.checker.engines.unroll import BmcOptions, Unroller, make_solver
+    from drvmc.translators.z3_encoding import Encoding
+    from tests.helpers import model_of
+
+    m = model_of(tmp_path, RACE)
+    enc = Encoding(m)
+    un = Unroller(enc, propagate=True)
+    s = make_solver(BmcOptions())
+    s.add(un.init())
+    live = un.states[0]["live"]
+    assert isinstance(live, SArr) and z3.is_false(live.items[0])
+    step0 = un.step(0)
+    # only probe.map can fire first (unbind awaits the mapping): taken, and its write is a value
+    sel0 = z3.BitVec("sel@0", enc.sel.size())
+    taken = [i for i, st in enumerate(enc.steps) if st.label == "map"]
+    assert z3.is_true(z3.simplify(z3.substitute(step0, (sel0, z3.BitVecVal(taken[0], sel0.size())))))
+    assert z3.is_false(z3.simplify(z3.substitute(step0, (sel0, z3.BitVecVal(taken[0] + 1,
+                                                                            sel0.size())))))
+    live1 = un.states[1]["live"]
+    assert isinstance(live1, SArr) and z3.is_true(live1.items[0])
+    unbind = enc.actor_index["unbind"]
+    assert z3.is_bv_value(un.states[1][enc.pc_name(unbind)])
+    s.add(step0, un.step(1))
+    # now probe.run and unbind.del can both fire: the mapping's next value is no constant
+    live2 = un.states[2]["live"]
+    assert isinstance(live2, SArr) and not z3.is_true(live2.items[0])
+    assert not z3.is_false(live2.items[0]) and z3.is_const(live2.items[0])
+    for propagate in (False, True):
+        r = {x.prop: x for x in bmc_mod.run_bmc(m, enc, list(m.properties),
+                                                BmcOptions(depth=6, propagate=propagate))}
+        assert r["uaf"].status is Status.VIOLATED and r["uaf"].depth == 3
+        assert labels(r["uaf"]) == ["probe.map", "unbind.del", "probe.run"]
 
 
 def test_walked_runs_spare_questions_and_never_prove(tmp_path: Path,

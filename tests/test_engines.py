@@ -360,6 +360,25 @@ def test_engines_agree_on_scenarios(spec: Path) -> None:
             assert _spacer(chc, z3.Or(*bads), 5) != "sat", f"{spec.name}/{v}: {proved}"
 
 
+@pytest.mark.parametrize("name", ["aggregate_mtk_smi_a", "mtk_iommu_v1_attach",
+                                  "iommu_async_probe"])
+def test_bmc_by_value_and_by_name_agree_on_scenarios(name: str) -> None:
+    """The unrolling that carries values forward and the one that names every state agree on
+    every property of every variant: status, length, and a trace of that length (the seeds
+    whose BMC runs take a second or two; S0b, S3 and S4 are compared by bench/)."""
+    prog = load_program(SPECS / f"{name}.drv")
+    for v in variant_names(prog):
+        m = elaborate(prog, v)
+        enc = Encoding(m)
+        runs = [run_bmc(m, enc, list(m.properties), BmcOptions(depth=20, propagate=p))
+                for p in (True, False)]
+        assert [(r.prop, r.status, r.depth) for r in runs[0]] == \
+            [(r.prop, r.status, r.depth) for r in runs[1]], f"{name}/{v}"
+        for r in runs[0]:
+            if r.status in FOUND:
+                assert r.trace is not None and r.trace.length == r.depth
+
+
 def _spacer(chc: Chc, bad: z3.BoolRef, timeout: float) -> str:
     fp = chc.fixedpoint(timeout)
     try:

@@ -151,7 +151,7 @@ def test_a_shorter_counterexample_than_the_minimisers_unrolling_gets_its_own() -
     enc = Encoding(m)
     prop = m.prop("not_both_done")
     opts = BmcOptions(depth=10)
-    un = Unroller(enc, por=opts.por)
+    un = Unroller(enc, por=opts.por, propagate=opts.propagate)
     s = make_solver(opts)
     s.add(un.init())
     for j in range(6):

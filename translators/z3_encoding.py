@@ -940,7 +940,9 @@ class Encoding:
                 self.steps.append(self._encode_step(ai, step))
         self.sel = z3.BitVec("sel@cur", max(1, (len(self.steps)).bit_length()))
         self.choices: list[z3.ExprRef] = [c for s in self.steps for c in s.choices]
-        self.trans = self._transition()
+        # trans is trans_guard and next == next_terms, leaf by leaf (cur's flat order): the
+        # functional form lets an unrolling from the initial state carry values forward
+        self.trans, self.trans_guard, self.next_terms = self._transition()
         self.init = self._init()
         self.commuting_before = self._independence()
 
@@ -1302,7 +1304,7 @@ class Encoding:
     def flat_next(self) -> dict[str, z3.ExprRef]:
         return {k: v for name, val in self.nxt.items() for k, v in _flat(name, val)}
 
-    def _transition(self) -> z3.BoolRef:
+    def _transition(self) -> tuple[z3.BoolRef, z3.BoolRef, tuple[z3.ExprRef, ...]]:
         cur, nxt = self.flat_cur(), self.flat_next()
         sel_ = self.sel
         is_step = [_eq(sel_, self.num(i, sel_.size())) for i in range(len(self.steps))]
@@ -1316,39 +1318,51 @@ class Encoding:
             for k, v in s.updates.items():
                 written.setdefault(k, []).append((i, v))
         # sticky error per property class: the first failing site wins
-        halted_now: list[z3.BoolRef] = []
+        halted_now: list[tuple[int, z3.BoolRef]] = []
         per_prop: dict[str, list[tuple[int, z3.ExprRef]]] = {}
         for i, s in enumerate(self.steps):
             by_prop: dict[str, list[tuple[int, z3.BoolRef]]] = {}
             for site, cond in s.fails:
                 by_prop.setdefault(site_prop[site], []).append((site, cond))
                 if site in fatal:
-                    halted_now.append(_and([is_step[i], cond]))
+                    halted_now.append((i, cond))
             vw = self.width_of(I.IntType(0, len(self.model.sites)))
             for prop, fl in by_prop.items():
                 val: z3.ExprRef = self.num(0, vw)
                 for site, cond in reversed(fl):
                     val = _ite(cond, self.num(site, vw), val)
                 per_prop.setdefault(prop, []).append((i, val))
-        for prop in self.prop_sites:
-            key = self.viol_name(prop) + "#0"
-            old = cur[key]
-            assert isinstance(old, z3.BitVecRef)
-            new: z3.ExprRef = self.num(0, old.size())
-            for i, val in reversed(per_prop.get(prop, [])):
-                new = _ite(is_step[i], val, new)
-            written.pop(key, None)
-            parts.append(nxt[key] == z3.If(old != 0, old, new))
-        parts.append(nxt["$halted#0"] == _or([cur["$halted#0"], *halted_now]))
-        written.pop("$halted#0", None)
-        for k, cv in cur.items():
-            if k == "$halted#0" or k.startswith("$viol:"):
-                continue
-            val2: z3.ExprRef = cv
-            for i, v in reversed(written.get(k, [])):
-                val2 = _ite(is_step[i], v, val2)
-            parts.append(_eq(nxt[k], val2))
-        return z3.And(*parts)
+
+        def next_values(taken: list[z3.BoolRef]) -> dict[str, z3.ExprRef]:
+            """Every leaf's next value, step i's where taken[i]."""
+            defs: dict[str, z3.ExprRef] = {}
+            for prop in self.prop_sites:
+                key = self.viol_name(prop) + "#0"
+                old = cur[key]
+                assert isinstance(old, z3.BitVecRef)
+                new: z3.ExprRef = self.num(0, old.size())
+                for i, val in reversed(per_prop.get(prop, [])):
+                    new = _ite(taken[i], val, new)
+                defs[key] = z3.If(old != 0, old, new)
+            defs["$halted#0"] = _or([cur["$halted#0"], *(_and([taken[i], c])
+                                                         for i, c in halted_now)])
+            for k, cv in cur.items():
+                if k not in defs:
+                    val2: z3.ExprRef = cv
+                    for i, v in reversed(written.get(k, [])):
+                        val2 = _ite(taken[i], v, val2)
+                    defs[k] = val2
+            return defs
+
+        guard = _and(parts)
+        defs = next_values(is_step)
+        parts.extend(_eq(nxt[k], v) for k, v in defs.items())
+        # for the functional form, a step's arm also asks that the step can fire: the same
+        # values under the guard, and an unrolling by value drops the arms of steps it knows
+        # cannot fire (their pc is elsewhere, an await fails)
+        by_value = next_values([_and([c, s.fire]) for c, s in zip(is_step, self.steps,
+                                                                     strict=True)])
+        return z3.And(*parts), guard, tuple(by_value[k] for k in cur)
 
     def _halted(self, state: dict[str, SVal]) -> z3.BoolRef:
         h = state["$halted"]

@@ -43,7 +43,7 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
              progress: Progress | None, known: Known) -> list[Result]:
     start = time.monotonic()
     solver = make_solver(opts)
-    un = Unroller(enc, por=opts.por)
+    un = Unroller(enc, por=opts.por, propagate=opts.propagate)
     solver.add(un.init())
     results = known.results
     open_props = list(props)
@@ -64,11 +64,13 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
 
     k = 0
     while True:
-        asked = [p for p in open_props if not z3.is_false(bad[p.name])]
+        at_k = {p.name: un.at(bad[p.name], k) for p in open_props
+                if not z3.is_false(bad[p.name])}
+        # a bad state the unrolling's values already rule out at this depth needs no question
+        asked = [p for p in open_props if p.name in at_k and not z3.is_false(at_k[p.name])]
         for p in open_props:
             if p not in asked:
                 known.safe[p.name] = k
-        at_k = {p.name: un.at(bad[p.name], k) for p in asked}
 
         # One question for every property open at this depth: at most depths none is bad, and
         # one refutation costs far less than one per property (S4: 212 queries, 38 of its

@@ -113,7 +113,7 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
     start = time.monotonic()
     bopts = BmcOptions(opts.depth, opts.timeout_s)
     base = make_solver(bopts)
-    bun = Unroller(enc)
+    bun = Unroller(enc, propagate=bopts.propagate)
     base.add(bun.init())
     step = make_solver(bopts)
     sun = Unroller(enc)

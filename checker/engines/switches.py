@@ -68,7 +68,7 @@ class Minimiser:
         # order, which can force switches; every run it drops is still a real run of length k,
         # hence still shortest. The state and selector names are the caller's, so its Unroller
         # decodes the model.
-        self.full = Unroller(enc)
+        self.full = Unroller(enc, propagate=opts.propagate)
         self.solver.add(self.full.init())
         self.depth = 0  # steps added
         self.acts: list[z3.BitVecRef] = []
