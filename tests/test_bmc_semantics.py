@@ -407,9 +407,11 @@ def test_unrolling_by_value_keeps_what_varies_and_fixes_the_rest(tmp_path: Path)
     # only probe.map can fire first (unbind awaits the mapping): taken, and its write is a value
     sel0 = z3.BitVec("sel@0", enc.sel.size())
     taken = [i for i, st in enumerate(enc.steps) if st.label == "map"]
-    assert z3.is_true(z3.simplify(z3.substitute(step0, (sel0, z3.BitVecVal(taken[0], sel0.size())))))
-    assert z3.is_false(z3.simplify(z3.substitute(step0, (sel0, z3.BitVecVal(taken[0] + 1,
-                                                                            sel0.size())))))
+    def step0_with(i: int) -> z3.ExprRef:
+        return z3.simplify(z3.substitute(step0, (sel0, z3.BitVecVal(i, sel0.size()))))
+
+    assert z3.is_true(step0_with(taken[0]))
+    assert z3.is_false(step0_with(taken[0] + 1))
     live1 = un.states[1]["live"]
     assert isinstance(live1, SArr) and z3.is_true(live1.items[0])
     unbind = enc.actor_index["unbind"]
