@@ -291,13 +291,14 @@ def test_unknown_and_interrupted_runs_still_print_the_document(tmp_path: Path, f
 
     import xmlschema
 
-    from tests.test_cli_robustness import GOOD, SLOW
+    from tests.test_cli_robustness import GOOD, OPEN, SLOW
     from tests.test_interrupt import wait_for_cpu
 
     good = str(_spec(tmp_path, "good.drv", GOOD))
     if code == 2:
-        # 16 MB per solver is less than z3 needs: every answer is a real UNKNOWN
-        p = _drvmc("check", good, "-f", fmt, "-e", "bmc", "--memory", "16")
+        # 16 MB per solver is less than z3 needs: every question gets a real UNKNOWN
+        p = _drvmc("check", str(_spec(tmp_path, "open.drv", OPEN)), "-f", fmt, "-e", "bmc",
+                   "--memory", "16")
     else:
         slow = _spec(tmp_path, "slow.drv", SLOW)
         proc = subprocess.Popen([sys.executable, "-m", "drvmc.checker.app.cli", "check", good,
