@@ -459,3 +459,63 @@ def test_walked_runs_spare_questions_and_never_prove(tmp_path: Path,
     too_long = answers(8)
     assert [(p, st, d) for p, st, d, _ in too_long] == [
         (p, Status.SAFE, 8) if st is Status.PROVEN else (p, st, d) for p, st, d, _ in walked]
+
+
+COUNT = """
+spec count "a function whose loop of ifs lowers to a DAG with shared nodes"
+var m: bool[0..9] = false
+var total: 0..9 = 0
+func taken(xs: bool[0..9]) -> 0..9 {
+  var n: 0..LIMIT = 0
+  for j in 0..9 {
+    if xs[j] {
+      n = n + 1
+    }
+  }
+  return n
+}
+actor a {
+  s: m[1] = true
+  t: m[2] = true
+  u: m[5] = true
+  v: total = taken(m)
+}
+"""
+
+
+@pytest.mark.parametrize(("limit", "status"), [(9, Status.PROVEN), (2, Status.VIOLATED)])
+def test_shared_expression_nodes_are_evaluated_once_and_keep_their_checks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, status: Status) -> None:
+    """`n = n + 1` under an `if` in a ten-slot loop: each slot's n appears in both arms of the
+    next, so a tree walk of the lowered expression visits the first ones about 2^10 times. The
+    encoder evaluates each node once, and still makes each range check on every path to it:
+    with n's range too small for three flags, the coercion fails, as the explicit engine says."""
+    from drvmc.checker.engines.explicit import ExplicitOptions, run_explicit
+    from drvmc.translators import z3_encoding
+    from tests.helpers import model_of
+
+    m = model_of(tmp_path, COUNT.replace("LIMIT", str(limit)))
+    visits = 0
+    node = z3_encoding._Exec._eval_node
+
+    def counted(self: z3_encoding._Exec, e: object) -> object:
+        nonlocal visits
+        visits += 1
+        return node(self, e)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(z3_encoding._Exec, "_eval_node", counted)
+    enc = z3_encoding.Encoding(m)
+    assert visits < 1000, visits
+    # the same terms as the tree walk (hash-consed: one term, one AST), checks and all
+    visits = 0
+    monkeypatch.setattr(z3_encoding._Exec, "_eval_shared", counted)
+    tree = z3_encoding.Encoding(m)
+    assert visits > 5000, visits
+    assert enc.trans.eq(tree.trans) and enc.init.eq(tree.init)
+    bmc = {r.prop: r for r in bmc_mod.run_bmc(m, enc, list(m.properties),
+                                              bmc_mod.BmcOptions(depth=10))}
+    explicit = {r.prop: r for r in run_explicit(m, list(m.properties), ExplicitOptions())}
+    assert bmc["overflow"].status is status
+    assert explicit["overflow"].status is status
+    if status is Status.VIOLATED:
+        assert bmc["overflow"].depth == explicit["overflow"].depth == 4
