@@ -492,7 +492,7 @@ class _Exec:
         # the sub-expressions met in the expression being evaluated, each with its value and
         # the checks it made, in order (see eval); None between expressions
         self._memo: dict[int, tuple[SVal, int, list[_Check]]] | None = None
-        self._checks: list[_Check] = []  # every check made, in order
+        self._checks: list[_Check] = []  # every check made in that expression, in order
         self._conds: list[z3.BoolRef] = []  # the conditions eval_under added to the path
 
     # -- guard --
@@ -518,7 +518,8 @@ class _Exec:
         """A fatal runtime check: record it and stop this path if it fails."""
         if site is None or site == 0 or _is_false(bad):
             return
-        self._checks.append((site, bad, tuple(self._conds)))
+        if self._memo is not None:
+            self._checks.append((site, bad, tuple(self._conds)))
         cond = _and([self.guard(), bad])
         self.fails.append((site, cond))
         self.fault = _or([self.fault, cond])
@@ -540,6 +541,7 @@ class _Exec:
             return self._eval_shared(e)
         finally:
             self._memo = None
+            self._checks.clear()
 
     def _eval_shared(self, e: I.Expr) -> SVal:
         memo = self._memo
