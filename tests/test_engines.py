@@ -365,7 +365,8 @@ def test_engines_agree_on_scenarios(spec: Path) -> None:
 def test_bmc_by_value_and_by_name_agree_on_scenarios(name: str) -> None:
     """The unrolling that carries values forward and the one that names every state agree on
     every property of every variant: status, length, and a trace of that length (the seeds
-    whose BMC runs take a second or two; S0b, S3 and S4 are compared by bench/)."""
+    whose BMC runs take a second or two; S0b's, S3's and S4's outputs were compared before and
+    after, docs/PERFORMANCE.md "BMC carries values forward")."""
     prog = load_program(SPECS / f"{name}.drv")
     for v in variant_names(prog):
         m = elaborate(prog, v)
