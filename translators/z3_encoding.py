@@ -551,13 +551,9 @@ class _Exec:
             value, depth, checks = known
             for site, bad, conds in checks:
                 # under the conditions the node's own branches added, as eval_under adds them
-                saved, n = self.path, len(self._conds)
-                for c in conds[depth:]:
-                    self.path = _and([self.path, c])
-                    self._conds.append(c)
+                outer = self._enter(conds[depth:])
                 self.check(site, bad)
-                self.path = saved
-                del self._conds[n:]
+                self._leave(outer)
             return value
         start = len(self._checks)
         v = self._eval_node(e)
@@ -669,14 +665,23 @@ class _Exec:
     def eval_under(self, cond: z3.BoolRef, e: I.Expr) -> SVal:
         """Evaluate e where cond holds: its run-time checks (null, bounds) count only there, as
         with C's short-circuit `&&`, `||` and `?:` (`p != null && a[p]` is no NULL dereference)."""
-        saved = self.path
-        self.path = _and([saved, cond])
-        self._conds.append(cond)
+        outer = self._enter((cond,))
         try:
             return self.eval(e)
         finally:
-            self.path = saved
-            self._conds.pop()
+            self._leave(outer)
+
+    def _enter(self, conds: Sequence[z3.BoolRef]) -> tuple[z3.BoolRef, int]:
+        """Add conds to the path, one by one; returns what _leave restores."""
+        outer = (self.path, len(self._conds))
+        for c in conds:
+            self.path = _and([self.path, c])
+            self._conds.append(c)
+        return outer
+
+    def _leave(self, outer: tuple[z3.BoolRef, int]) -> None:
+        self.path = outer[0]
+        del self._conds[outer[1]:]
 
     def binary(self, e: I.Binary) -> SVal:
         op = e.op

@@ -169,7 +169,8 @@ class Unroller:
         while len(self._subst) <= k:
             self._subst.append([])
         self._subst[k] = pairs
-        fires = _batch_simplified([s.fire for s in enc.steps], _c_arrays(pairs))
+        arrays = _c_arrays(pairs)
+        fires = _batch_simplified([s.fire for s in enc.steps], arrays)
         can = [i for i, f in enumerate(fires) if not z3.is_false(f)]
         named = enc.state_at(k + 1)
         sel_k = z3.BitVec(f"sel@{k}", enc.sel.size())
@@ -182,8 +183,9 @@ class Unroller:
             # one step can fire: it is the one taken
             forced = z3.BitVecVal(can[0], enc.sel.size())
             parts.append(sel_k == forced)
-            pairs = [(a, forced if b.eq(sel_k) else b) for a, b in pairs]
-        terms = _batch_simplified([enc.trans_guard, *enc.next_terms], _c_arrays(pairs))
+            pinned = [(a, forced if b.eq(sel_k) else b) for a, b in pairs]
+            arrays = _c_arrays(pinned)  # `pinned` outlives its use below
+        terms = _batch_simplified([enc.trans_guard, *enc.next_terms], arrays)
         parts.append(terms[0])
         values: list[z3.ExprRef] = []
         for i, var in enumerate(x for v in named.values() for x in leaves(v)):
