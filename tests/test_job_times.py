@@ -93,3 +93,43 @@ def test_a_run_records_every_job_and_the_next_one_starts_the_longest(tmp_path: P
     lanes = _Lanes(Matrix(opts, list(plans)), cluster, None)
     assert list(lanes.queue)[:2] == [jobs[0], jobs[-1]]
     assert sorted(lanes.queue, key=jobs.index) == jobs
+
+
+
+def test_the_work_left_is_read_from_recorded_times_before_the_mean(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A longest-first queue's first job says little of the rest: with the default engine, a
+    long first job times the twenty jobs left started a cluster for 4 s of work."""
+    opts = replace(OPTS, all_variants=True)
+    times = tmp_path / "times.json"
+    cluster = ClusterOptions(workers=2, times_path=times)
+    plans = [plan_spec(p, opts) for p in TWO]
+    jobs = Matrix(opts, list(plans)).jobs()
+    n = len(jobs)
+    assert n >= 3
+    monkeypatch.setattr("drvmc.checker.app.distributed.time.monotonic", lambda: 100.5)
+
+    def lanes_with(recorded: dict[int, float]) -> _Lanes:
+        keys = _Lanes(Matrix(opts, list(plans)), cluster, None).keys
+        times.unlink(missing_ok=True)
+        job_times.save(times, {}, {keys[jobs[i]]: s for i, s in recorded.items()})
+        lanes = _Lanes(Matrix(opts, list(plans)), cluster, None)
+        # the local lane finished jobs[0] in 3 s and has been 0.5 s on jobs[1]
+        lanes.queue.clear()
+        lanes.queue.extend(jobs[2:])
+        lanes.local_times.append(3.0)
+        lanes.local_job, lanes.local_since, lanes.start = jobs[1], 100.0, 0.0
+        return lanes
+
+    # nothing recorded: each job left is guessed at the mean, 3 s
+    lanes = lanes_with({})
+    assert lanes.work_left() == pytest.approx(3.0 * (n - 2))
+    assert lanes.worth_a_cluster() == (3.0 * (n - 2) >= 5.0)
+    # everything recorded, and short: no cluster, whatever the first job took
+    lanes = lanes_with({i: 0.25 for i in range(n)})
+    assert lanes.work_left() == pytest.approx(0.25 * (n - 2))  # the current one: past its time
+    assert not lanes.worth_a_cluster()
+    # the current job was long last time: what is left of it counts
+    lanes = lanes_with({**{i: 0.25 for i in range(n)}, 1: 8.0})
+    assert lanes.work_left() == pytest.approx(7.5 + 0.25 * (n - 2))
+    assert lanes.worth_a_cluster()

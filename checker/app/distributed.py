@@ -264,7 +264,8 @@ class _Lanes:
         self.stop = threading.Event()
         self.start = time.monotonic()
         self.local_times: list[float] = []
-        self.local_since: float | None = None  # when the local lane's current job started
+        self.local_job: Job | None = None  # the local lane's current job
+        self.local_since: float | None = None  # when it started
         self.cluster_error: BaseException | None = None
         self.shown = -1
         # every job goes to the cluster: a time-out can be enforced on a worker only (a job in
@@ -334,7 +335,8 @@ class _Lanes:
     def _local_lane(self) -> None:
         while (job := self._take()) is not None:
             plan = self._plan(job)
-            self.local_since = time.monotonic()
+            with self.lock:
+                self.local_job, self.local_since = job, time.monotonic()
             try:
                 out = run_job(plan.program, job.variant, self.matrix.opts)
                 outcome: Outcome = self._finish_locally(plan, job, out)
@@ -347,7 +349,8 @@ class _Lanes:
                     raise KeyboardInterrupt from e
                 outcome = Failed(e)
             finally:
-                self.local_since = None
+                with self.lock:
+                    self.local_job, self.local_since = None, None
             self._put(job, outcome)
             self._progress()
 
@@ -368,16 +371,31 @@ class _Lanes:
 
     def worth_a_cluster(self) -> bool:
         """Whether the jobs left look longer than a LocalCluster costs to start and stop."""
-        with self.lock:
-            left = len(self.queue)
-        if left == 0:
-            return False
         if time.monotonic() - self.start < GRACE_S:
             return False
-        since = self.local_since
-        current = time.monotonic() - since if since is not None else 0.0
+        return self.work_left() >= CLUSTER_COST_S
+
+    def work_left(self) -> float:
+        """Seconds of work left, as well as it can be told: a job's time recorded by an earlier
+        run where there is one (the local lane's current job: what is left of it), else the
+        mean of the jobs this run has finished here, or the current job's time so far if
+        longer. Recorded times come first because the queue is longest first: the mean of its
+        first jobs says little about the rest."""
+        with self.lock:
+            left = list(self.queue)
+            current = self.local_job
+            since = self.local_since
+        ran = time.monotonic() - since if since is not None else 0.0
         mean = sum(self.local_times) / len(self.local_times) if self.local_times else 0.0
-        return left * max(mean, current) >= CLUSTER_COST_S
+        guess = max(mean, ran)
+        total = 0.0
+        for job in left:
+            e = self.known.get(self.keys.get(job, ""))
+            total += e.seconds if e is not None else guess
+        if current is not None:
+            e = self.known.get(self.keys.get(current, ""))
+            total += max(0.0, e.seconds - ran) if e is not None else 0.0
+        return total
 
     # -- the cluster lane (its own thread)
 
