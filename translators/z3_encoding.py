@@ -549,16 +549,37 @@ class _Exec:
         known = memo.get(id(e))
         if known is not None:
             value, depth, checks = known
-            for site, bad, conds in checks:
-                # under the conditions the node's own branches added, as eval_under adds them
-                outer = self._enter(conds[depth:])
-                self.check(site, bad)
-                self._leave(outer)
+            if checks:
+                self._replay(checks, depth)
             return value
         start = len(self._checks)
         v = self._eval_node(e)
         memo[id(e)] = (v, len(self._conds), self._checks[start:])
         return v
+
+    def _replay(self, checks: list[_Check], depth: int) -> None:
+        """Make a shared node's recorded checks again under the current path, each under the
+        conditions the node's own branches added (`conds[depth:]`), as eval_under adds them.
+        Consecutive checks mostly share those conditions: the path is kept for every prefix
+        entered, and only the conditions past the common prefix are left and entered (the
+        same terms as entering each check's conditions afresh; drm_msm: 1.3 million `and`s
+        built for 138,000 replays)."""
+        outer = (self.path, len(self._conds))
+        entered: list[z3.BoolRef] = []
+        paths = [self.path]  # paths[i]: the path with entered[:i] added
+        for site, bad, conds in checks:
+            want = conds[depth:]
+            n = 0
+            while n < len(entered) and n < len(want) and _same(entered[n], want[n]):
+                n += 1
+            del entered[n:], paths[n + 1:], self._conds[outer[1] + n:]
+            self.path = paths[n]
+            for c in want[n:]:
+                self._enter((c,))
+                entered.append(c)
+                paths.append(self.path)
+            self.check(site, bad)
+        self._leave(outer)
 
     def _eval_node(self, e: I.Expr) -> SVal:
         enc = self.enc
