@@ -95,7 +95,6 @@ def test_a_run_records_every_job_and_the_next_one_starts_the_longest(tmp_path: P
     assert sorted(lanes.queue, key=jobs.index) == jobs
 
 
-
 def test_the_work_left_is_read_from_recorded_times_before_the_mean(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A longest-first queue's first job says little of the rest: with the default engine, a
