@@ -573,19 +573,19 @@ class _Exec:
         entered, and only the conditions past the common prefix are left and entered (the
         same terms as entering each check's conditions afresh; drm_msm: 1.3 million `and`s
         built for 138,000 replays)."""
-        outer = (self.path, len(self._conds))
-        entered: list[z3.BoolRef] = []
-        paths = [self.path]  # paths[i]: the path with entered[:i] added
+        base = len(self._conds)
+        outer = (self.path, base)
+        paths = [self.path]  # paths[i]: the path with the first i conditions entered here
         for site, bad, conds in checks:
             want = conds[depth:]
             n = 0
-            while n < len(entered) and n < len(want) and _same(entered[n], want[n]):
+            while (n < len(want) and base + n < len(self._conds)
+                   and _same(self._conds[base + n], want[n])):
                 n += 1
-            del entered[n:], paths[n + 1:], self._conds[outer[1] + n:]
-            self.path = paths[n]
+            del paths[n + 1:]
+            self._leave((paths[n], base + n))
             for c in want[n:]:
                 self._enter((c,))
-                entered.append(c)
                 paths.append(self.path)
             self.check(site, bad)
         self._leave(outer)
