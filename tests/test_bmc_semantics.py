@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import z3
@@ -459,6 +460,106 @@ def test_walked_runs_spare_questions_and_never_prove(tmp_path: Path,
     too_long = answers(8)
     assert [(p, st, d) for p, st, d, _ in too_long] == [
         (p, Status.SAFE, 8) if st is Status.PROVEN else (p, st, d) for p, st, d, _ in walked]
+
+
+
+class _EndsUnknownSolver:
+    """A real solver, except that "does a run of k steps exist" (asked without assumptions)
+    answers unknown, as drm_msm's did past its memory limit."""
+
+    def __init__(self, asked: list[int]) -> None:
+        self.inner, self.asked = z3.SolverFor("QF_FD"), asked
+        self.unknown, self.scopes = False, 0
+
+    def add(self, *a: object) -> None:
+        self.inner.add(*a)
+
+    def push(self) -> None:
+        self.inner.push()
+        self.scopes += 1
+
+    def pop(self) -> None:
+        self.inner.pop()
+        self.scopes -= 1
+
+    def check(self, *assumptions: z3.ExprRef) -> z3.CheckSatResult:
+        # the bad states are asked under an assumption (bmc) or in a scope (kind)
+        self.unknown = not assumptions and self.scopes == 0
+        if self.unknown:
+            self.asked.append(1)
+            return z3.unknown
+        return self.inner.check(*assumptions)
+
+    def model(self) -> z3.ModelRef:
+        return self.inner.model()
+
+    def reason_unknown(self) -> str:
+        return "memout" if self.unknown else self.inner.reason_unknown()
+
+
+@pytest.mark.parametrize("engine", ["bmc", "kind"])
+def test_an_unknown_end_of_runs_is_asked_once_and_never_proves(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    """When the solver cannot say whether a run of k steps exists, the question is not asked at
+    the deeper depths (it only grows: drm_msm spent 12 to 35 s on each, all unknown); the bad
+    states still are, so the property ends SAFE to the bound, with the reason, never PROVEN."""
+    from drvmc.checker.engines import kind as kind_mod
+    from drvmc.translators.z3_encoding import Encoding
+    from tests.helpers import model_of
+
+    src = RACE.replace("del: await live[iomap]", "del: await !live[iomap]")
+    m = model_of(tmp_path, src)
+    mod = bmc_mod if engine == "bmc" else kind_mod
+    asked: list[int] = []
+    monkeypatch.setattr(mod, "make_solver", lambda _o: _EndsUnknownSolver(asked))
+    monkeypatch.setattr(mod, "long_run", lambda _m, _d: 0)  # every depth would be asked
+    enc = Encoding(m)
+    if engine == "bmc":
+        res = bmc_mod.run_bmc(m, enc, list(m.properties), bmc_mod.BmcOptions(depth=8))
+    else:
+        res = kind_mod.run_kind(m, enc, list(m.properties),
+                                kind_mod.KindOptions(depth=8, step_case=False))
+    by = {r.prop: r for r in res}
+    # without the answer, the exhaustive search of the real solver (PROVEN at 3) is out of reach
+    assert (by["uaf"].status, by["uaf"].depth) == (Status.SAFE, 8)
+    assert by["uaf"].reason == "whether every run ends: solver: memout at depth 1"
+    assert asked == [1]
+
+
+
+def test_the_minimiser_is_dropped_when_the_solvers_hold_half_the_memory_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """z3 compares a solver's memory limit with all it holds in the process, so the minimiser's
+    unrolling counts against the search's: past half the limit it is dropped after each
+    counterexample (drm_msm: UNKNOWN at depth 11 with it kept, PROVEN without), and the next
+    counterexample builds another, with the same traces."""
+    from drvmc.checker.engines import switches
+    from drvmc.translators.z3_encoding import Encoding
+    from tests.helpers import model_of
+
+    m = model_of(tmp_path, JOINT)
+    built: list[int] = []
+
+    class Counted(switches.Minimiser):
+        def __init__(self, *a: Any) -> None:
+            built.append(1)
+            super().__init__(*a)
+
+    monkeypatch.setattr(bmc_mod, "Minimiser", Counted)
+    runs = {}
+    for held in (1.0, 60_000.0):
+        monkeypatch.setattr(bmc_mod, "solvers_mb", lambda held=held: held)
+        built.clear()
+        res = bmc_mod.run_bmc(m, Encoding(m), list(m.properties),
+                              bmc_mod.BmcOptions(depth=10, memory_mb=100_000))
+        runs[held] = (len(built), [(r.prop, r.status, r.depth, r.trace) for r in res])
+    assert runs[1.0][0] == 1  # kept: one minimiser for p1 and p2
+    assert runs[60_000.0][0] == 2  # dropped after p1's counterexample, built again for p2
+    assert runs[1.0][1] == runs[60_000.0][1]
+    monkeypatch.undo()
+    # the real count: what z3 holds now (the encoding above, at least), in MB
+    assert abs(bmc_mod.solvers_mb() - z3.Z3_get_estimated_alloc_size() / 2**20) < 1
+    assert bmc_mod.solvers_mb() > 0
 
 
 COUNT = """

@@ -479,7 +479,8 @@ def check(
         "--timings/--no-timings", help="end the text summary with the time taken (off: the "
                                        "output is byte-identical across runs)")] = True,
     memory: Annotated[int, typer.Option(
-        "--memory", help="MB of memory per solver; past it the check is UNKNOWN")] = 4096,
+        "--memory",
+        help="MB of memory for the solvers of a BMC check; past it the check is UNKNOWN")] = 4096,
     symmetry: Annotated[bool, typer.Option(
         "--symmetry/--no-symmetry", help="explicit search: one state per permutation of the "
                                          "instances of a symmetric enum-indexed family")] = True,

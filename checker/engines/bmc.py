@@ -21,6 +21,7 @@ from drvmc.checker.engines.unroll import (
     Unroller,
     cancelled,
     make_solver,
+    solvers_mb,
     why_unknown,
 )
 from drvmc.checker.errors import Interrupted
@@ -51,12 +52,19 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
     minimiser: Minimiser | None = None  # built at the first counterexample
     calls = 0
     runs = long_run(model, opts.depth)  # runs this long exist: no need to ask (long_run.py)
+    ends_unknown = ""  # why the solver could not say whether every run ends, once it could not
 
     def found(p: I.Property, m: z3.ModelRef, k: int) -> None:
         nonlocal minimiser
         if minimiser is None:
             minimiser = Minimiser(enc, opts)
         trace = fewest_switches(model, enc, un, m, k, p, opts, minimiser)
+        if opts.memory_mb is not None and solvers_mb() > opts.memory_mb / 2:
+            # z3 counts the memory limit over every solver of the process: the minimiser's
+            # unrolling (900 MB at drm_msm's depth 8) would make the main search run out
+            # (UNKNOWN at depth 11, PROVEN at 11 without it). A later counterexample builds
+            # another: slower, the same traces.
+            minimiser = None
         status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
         results[p.name] = Result(p.name, p.kind, status, k, "bmc", trace=trace,
                                  seconds=time.monotonic() - start)
@@ -121,12 +129,17 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
             break
         solver.add(un.step(k))
         k += 1
-        if k <= runs:
-            continue  # a run of k steps exists: the walk found one
+        if k <= runs or ends_unknown:
+            continue  # a run of k steps exists (the walk found one), or asking is hopeless
         r = solver.check()
         calls += 1
         if r == z3.unknown and cancelled(solver):
             raise KeyboardInterrupt
+        if r == z3.unknown:
+            # the question only grows with k: asking again at every depth cost drm_msm 12 to
+            # 35 s a depth, all unknown; the bad states are still asked (a bounded answer)
+            ends_unknown = f"whether every run ends: solver: {why_unknown(solver, opts)} at " \
+                           f"depth {k}"
         if r == z3.unsat:
             for p in open_props:
                 status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
@@ -137,6 +150,6 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
             break
     for p in open_props:
         status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
-        results[p.name] = Result(p.name, p.kind, status, k, "bmc",
+        results[p.name] = Result(p.name, p.kind, status, k, "bmc", reason=ends_unknown,
                                  seconds=time.monotonic() - start)
     return [results[p.name] for p in props]

@@ -140,6 +140,7 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
         # solver
         ok_lits: dict[str, list[z3.BoolRef]] = {p.name: [] for p in props}
         runs = long_run(model, opts.depth) if opts.runs is None else opts.runs
+        ends_unknown = ""  # why the solver could not say whether every run ends, once it could not
         k = 0
         while True:
             # base case: a bad state at exactly depth k?
@@ -199,12 +200,16 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
                 for j in range(k + 1):
                     step.add(distinct(sun.states[j], sun.states[k + 1]))
             k += 1
-            if k <= runs:
-                continue  # a run of k steps exists: the walk found one (long_run.py)
+            if k <= runs or ends_unknown:
+                continue  # a run of k steps exists (long_run.py), or asking is hopeless
             r = base.check()
             calls += 1
             if r == z3.unknown and cancelled(base):
                 raise KeyboardInterrupt
+            if r == z3.unknown:
+                # the question only grows with k (bmc.py): not asked again
+                ends_unknown = f"whether every run ends: solver: {base.reason_unknown()} at " \
+                               f"depth {k}"
             if r == z3.unsat:
                 for p in list(open_props):
                     status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
@@ -214,7 +219,8 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
                 break
         for p in list(open_props):
             status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
-            why = f"k-induction did not close by k={k}" if opts.step_case else ""
+            why = "; ".join(w for w in (f"k-induction did not close by k={k}" if opts.step_case
+                                        else "", ends_unknown) if w)
             results[p.name] = Result(p.name, p.kind, status, k, "kind" if opts.step_case else "bmc",
                                      reason=why, seconds=elapsed())
         return [results[p.name] for p in props]

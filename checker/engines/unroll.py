@@ -91,6 +91,12 @@ def cancelled(s: z3.Solver) -> bool:
     return s.reason_unknown() == "interrupted from keyboard" or interrupt_requested()
 
 
+def solvers_mb() -> float:
+    """The memory z3 holds for the whole process, in MB: what a solver's `max_memory` is
+    compared with, whichever solver allocated it."""
+    return float(z3.Z3_get_estimated_alloc_size()) / (1 << 20)
+
+
 def why_unknown(s: z3.Solver, opts: BmcOptions) -> str:
     """z3 says "no reason given" when its memory limit stops it: say so."""
     reason = str(s.reason_unknown())

@@ -61,7 +61,7 @@ class Result:
     status: Status
     depth: int  # VIOLATED/REACHABLE: trace length; SAFE/NOT_REACHED: bound; PROVEN: see engine
     engine: str
-    reason: str = ""  # UNKNOWN: why; PROVEN: how
+    reason: str = ""  # UNKNOWN: why; PROVEN: how; SAFE: a question the search left open
     trace: Trace | None = None
     seconds: float = 0.0
     interrupted: bool = False  # SAFE/NOT_REACHED/UNKNOWN because the check was interrupted
