@@ -7,9 +7,12 @@ every other result as the serial run has it. Timings are not compared (they diff
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +22,12 @@ from drvmc.checker.app.cli import report_json
 from drvmc.checker.app.distributed import (
     WORKER_DIED,
     ClusterOptions,
+    Job,
     cluster_options_error,
     run_matrix,
 )
 from drvmc.checker.app.driver import CheckOptions, check_spec, spec_targets
+from drvmc.checker.errors import Interrupted
 
 distributed = pytest.importorskip("distributed")
 
@@ -60,11 +65,49 @@ def cluster() -> Iterator[Any]:
 
 
 def test_two_local_workers_give_the_serial_reports(serial: list[dict[str, Any]]) -> None:
+    shown: list[tuple[int, int]] = []
     matrix = run_matrix(spec_targets(SEEDS), OPTS,
-                        ClusterOptions(workers=2, cluster_only=True))
+                        ClusterOptions(workers=2, cluster_only=True),
+                        on_progress=lambda done, total: shown.append((done, total)))
     assert matrix.cluster_used
     got = [_no_times(report_json(matrix.report(i))) for i in range(len(SEEDS))]
     assert got == serial
+    # progress counts jobs (one per spec and variant): from none to all, never backwards
+    jobs = len(matrix.jobs())
+    assert jobs == sum(len({r["variant"] for r in d["results"]}) for d in serial)
+    assert shown[0] == (0, jobs) and shown[-1] == (jobs, jobs)
+    assert all(a[0] < b[0] and a[1] == b[1] == jobs for a, b in itertools.pairwise(shown))
+
+
+def test_ctrl_c_cancels_the_cluster_and_keeps_what_finished(
+        serial: list[dict[str, Any]]) -> None:
+    """Ctrl-C (here raised from the progress callback, on the main thread, as the signal
+    handler would) stops the run: the jobs in flight are cancelled, none is started after it,
+    and every job that came back is reported as the serial run has it."""
+    def interrupt(done: int, _total: int) -> None:
+        if done >= 2:
+            raise KeyboardInterrupt
+
+    matrix = run_matrix(spec_targets(SEEDS), OPTS,
+                        ClusterOptions(workers=2, cluster_only=True), on_progress=interrupt)
+    assert matrix.interrupted and matrix.cluster_used
+    finished = set(matrix.outcomes)
+    assert 2 <= len(finished) < len(matrix.jobs())
+    seen = expected = 0
+    for i, theirs in enumerate(serial):
+        expected += sum(1 for r in theirs["results"] if Job(i, r["variant"]) in finished)
+        try:
+            report = matrix.report(i)
+        except Interrupted as e:
+            if e.partial is None:
+                continue  # no job of this spec came back
+            report = e.partial  # the last spec with results, partly done
+        rows = {(r["variant"], r["property"]): r for r in theirs["results"]}
+        for r in _no_times(report_json(report))["results"]:
+            assert Job(i, r["variant"]) in finished
+            assert r == rows[(r["variant"], r["property"])]
+            seen += 1
+    assert seen == expected > 0
 
 
 class _DieOn(distributed.WorkerPlugin):  # type: ignore[misc]
@@ -116,6 +159,54 @@ def test_a_dead_worker_makes_its_job_unknown_and_keeps_the_rest(
     # every seed has an `original` variant, so the fault was injected in each of them
     assert lost == sum(1 for d in serial for r in d["results"] if r["variant"] == DOOMED_VARIANT)
     assert lost > 0
+
+
+class _HangOn(distributed.WorkerPlugin):  # type: ignore[misc]
+    """On every worker (and each one restarted): a job for `variant` takes a minute (without
+    the time-out, the test fails on its verdict rather than hanging)."""
+
+    def __init__(self, variant: str) -> None:
+        self.variant = variant
+
+    def setup(self, worker: Any) -> None:
+        import drvmc.checker.app.distributed as d
+
+        original, variant = d.run_job, self.variant
+
+        def run_job(program: Any, v: str, opts: Any) -> Any:
+            if v == variant:
+                time.sleep(60)
+            return original(program, v, opts)
+
+        d.run_job = run_job  # type: ignore[assignment]
+
+
+def test_a_job_past_its_time_out_is_unknown_and_the_rest_are_intact(
+        serial: list[dict[str, Any]], cluster: Any) -> None:
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    try:
+        cluster.register_plugin(_HangOn("v6_refcount_set"))
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    # every variant of the first seed: `original` ends, `v6_refcount_set` hangs
+    opts = replace(OPTS, all_variants=True)
+    theirs = _no_times(report_json(check_spec(SEEDS[0], opts)))
+    matrix = run_matrix(spec_targets(SEEDS[:1]), opts,
+                        ClusterOptions(scheduler=cluster.scheduler.address, job_timeout_s=2.0))
+    mine = _no_times(report_json(matrix.report(0)))
+    assert len(mine["results"]) == len(theirs["results"])
+    hung = 0
+    for a, b in zip(mine["results"], theirs["results"], strict=True):
+        assert (a["variant"], a["property"]) == (b["variant"], b["property"])
+        if a["variant"] == "v6_refcount_set":
+            hung += 1
+            assert a["status"] == "UNKNOWN"
+            assert a["reason"] == "job time-out: still running after 2s (--job-timeout)"
+        else:
+            assert a == b
+    assert 0 < hung < len(mine["results"])
 
 
 @pytest.mark.parametrize(("opts", "message"), [
