@@ -532,7 +532,8 @@ def test_the_minimiser_is_dropped_when_the_solvers_hold_half_the_memory_limit(
     """z3 compares a solver's memory limit with all it holds in the process, so the minimiser's
     unrolling counts against the search's: past half the limit it is dropped after each
     counterexample (drm_msm: UNKNOWN at depth 11 with it kept, PROVEN without), and the next
-    counterexample builds another, with the same traces."""
+    counterexample builds another (here with the same traces; in general a fresh solver may
+    pick another of the shortest runs)."""
     from drvmc.checker.engines import switches
     from drvmc.translators.z3_encoding import Encoding
     from tests.helpers import model_of

@@ -63,7 +63,8 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
             # z3 counts the memory limit over every solver of the process: the minimiser's
             # unrolling (900 MB at drm_msm's depth 8) would make the main search run out
             # (UNKNOWN at depth 11, PROVEN at 11 without it). A later counterexample builds
-            # another: slower, the same traces.
+            # another: slower, and its fresh solver may pick another of the shortest runs, with
+            # switches minimised the same way.
             minimiser = None
         status = Status.REACHABLE if p.kind is I.PropKind.REACHABLE else Status.VIOLATED
         results[p.name] = Result(p.name, p.kind, status, k, "bmc", trace=trace,
