@@ -402,7 +402,10 @@ class _Lanes:
     def _cluster_lane(self, client: distributed.Client | None) -> None:
         try:
             if client is None:
-                if not self.cluster.cluster_only:
+                # every job goes to the cluster when it must (`remote`): nothing else would
+                # take them, so it is started at once (with `--job-timeout` and no recorded
+                # times, waiting for it to be worth it waited for ever)
+                if not self.remote:
                     while not self.stop.is_set() and not self.worth_a_cluster():
                         with self.lock:
                             if not self.queue:
