@@ -463,26 +463,23 @@ def test_walked_runs_spare_questions_and_never_prove(tmp_path: Path,
 
 
 
-class _EndsUnknownSolver:
+class _EndsUnknownSolver(_UnknownSolver):
     """A real solver, except that "does a run of k steps exist" (asked without assumptions)
     answers unknown, as drm_msm's did past its memory limit."""
 
     def __init__(self, asked: list[int]) -> None:
-        self.inner, self.asked = z3.SolverFor("QF_FD"), asked
-        self.unknown, self.scopes = False, 0
-
-    def add(self, *a: object) -> None:
-        self.inner.add(*a)
+        super().__init__()
+        self.asked, self.unknown, self.scopes = asked, False, 0
 
     def push(self) -> None:
-        self.inner.push()
+        super().push()
         self.scopes += 1
 
     def pop(self) -> None:
-        self.inner.pop()
+        super().pop()
         self.scopes -= 1
 
-    def check(self, *assumptions: z3.ExprRef) -> z3.CheckSatResult:
+    def check(self, *assumptions: object) -> z3.CheckSatResult:
         # the bad states are asked under an assumption (bmc) or in a scope (kind)
         self.unknown = not assumptions and self.scopes == 0
         if self.unknown:

@@ -114,21 +114,24 @@ def test_ctrl_c_cancels_the_cluster_and_keeps_what_finished() -> None:
     assert seen == expected > 0
 
 
-class _DieOn(distributed.WorkerPlugin):  # type: ignore[misc]
-    """On every worker, and again on each one the nanny restarts after a death: the worker's
-    next job for `variant` kills its process outright."""
+class _OnVariant(distributed.WorkerPlugin):  # type: ignore[misc]
+    """On every worker, and again on each one the nanny restarts: the worker's next job for
+    `variant` kills its process outright (`hang=False`), or takes a minute first (`hang=True`;
+    without a time-out the test then fails on its verdict rather than hanging)."""
 
-    def __init__(self, variant: str) -> None:
-        self.variant = variant
+    def __init__(self, variant: str, hang: bool = False) -> None:
+        self.variant, self.hang = variant, hang
 
     def setup(self, worker: Any) -> None:
         import drvmc.checker.app.distributed as d
 
-        original, variant = d.run_job, self.variant
+        original, variant, hang = d.run_job, self.variant, self.hang
 
         def run_job(program: Any, v: str, opts: Any) -> Any:
             if v == variant:
-                os._exit(9)
+                if not hang:
+                    os._exit(9)
+                time.sleep(60)
             return original(program, v, opts)
 
         d.run_job = run_job  # type: ignore[assignment]
@@ -141,7 +144,7 @@ def test_a_dead_worker_makes_its_job_unknown_and_keeps_the_rest(
     # the plugin travels by value (the workers cannot import this test module)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
-        cluster.register_plugin(_DieOn(DOOMED_VARIANT))
+        cluster.register_plugin(_OnVariant(DOOMED_VARIANT))
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     address = cluster.scheduler.address
@@ -165,32 +168,12 @@ def test_a_dead_worker_makes_its_job_unknown_and_keeps_the_rest(
     assert lost > 0
 
 
-class _HangOn(distributed.WorkerPlugin):  # type: ignore[misc]
-    """On every worker (and each one restarted): a job for `variant` takes a minute (without
-    the time-out, the test fails on its verdict rather than hanging)."""
-
-    def __init__(self, variant: str) -> None:
-        self.variant = variant
-
-    def setup(self, worker: Any) -> None:
-        import drvmc.checker.app.distributed as d
-
-        original, variant = d.run_job, self.variant
-
-        def run_job(program: Any, v: str, opts: Any) -> Any:
-            if v == variant:
-                time.sleep(60)
-            return original(program, v, opts)
-
-        d.run_job = run_job  # type: ignore[assignment]
-
-
 def test_a_job_past_its_time_out_is_unknown_and_the_rest_are_intact(cluster: Any) -> None:
     import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
-        cluster.register_plugin(_HangOn("v6_refcount_set"))
+        cluster.register_plugin(_OnVariant("v6_refcount_set", hang=True))
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     # every variant of the first seed: `original` ends, `v6_refcount_set` hangs
