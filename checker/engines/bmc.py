@@ -16,6 +16,7 @@ from drvmc.checker.engines.long_run import long_run
 from drvmc.checker.engines.switches import Minimiser, fewest_switches
 from drvmc.checker.engines.unroll import (
     BmcOptions,
+    EndOfRuns,
     Known,
     Progress,
     Unroller,
@@ -51,8 +52,7 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
     bad = {p.name: enc.bad(p) for p in props}
     minimiser: Minimiser | None = None  # built at the first counterexample
     calls = 0
-    runs = long_run(model, opts.depth)  # runs this long exist: no need to ask (long_run.py)
-    ends_unknown = ""  # why the solver could not say whether every run ends, once it could not
+    ends = EndOfRuns(long_run(model, opts.depth), opts)
 
     def found(p: I.Property, m: z3.ModelRef, k: int) -> None:
         nonlocal minimiser
@@ -130,18 +130,11 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
             break
         solver.add(un.step(k))
         k += 1
-        if k <= runs or ends_unknown:
-            continue  # a run of k steps exists (the walk found one), or asking is hopeless
-        r = solver.check()
+        ended = ends.ended(solver, k)
+        if ended is None:
+            continue
         calls += 1
-        if r == z3.unknown and cancelled(solver):
-            raise KeyboardInterrupt
-        if r == z3.unknown:
-            # the question only grows with k: asking again at every depth cost drm_msm 12 to
-            # 35 s a depth, all unknown; the bad states are still asked (a bounded answer)
-            ends_unknown = f"whether every run ends: solver: {why_unknown(solver, opts)} at " \
-                           f"depth {k}"
-        if r == z3.unsat:
+        if ended:
             for p in open_props:
                 status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
                 results[p.name] = Result(p.name, p.kind, status, k - 1, "bmc",
@@ -151,6 +144,6 @@ def _run_bmc(model: I.Model, enc: Encoding, props: list[I.Property], opts: BmcOp
             break
     for p in open_props:
         status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
-        results[p.name] = Result(p.name, p.kind, status, k, "bmc", reason=ends_unknown,
+        results[p.name] = Result(p.name, p.kind, status, k, "bmc", reason=ends.unknown,
                                  seconds=time.monotonic() - start)
     return [results[p.name] for p in props]

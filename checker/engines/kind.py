@@ -25,6 +25,7 @@ import z3
 from drvmc.checker.engines.long_run import long_run
 from drvmc.checker.engines.unroll import (
     BmcOptions,
+    EndOfRuns,
     Known,
     Progress,
     Unroller,
@@ -139,8 +140,7 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
         # assumption literals: ok[p][i] -> !bad_p(s_i) and hit[p][i] -> bad_p(s_i) in the step
         # solver
         ok_lits: dict[str, list[z3.BoolRef]] = {p.name: [] for p in props}
-        runs = long_run(model, opts.depth) if opts.runs is None else opts.runs
-        ends_unknown = ""  # why the solver could not say whether every run ends, once it could not
+        ends = EndOfRuns(long_run(model, opts.depth) if opts.runs is None else opts.runs, bopts)
         k = 0
         while True:
             # base case: a bad state at exactly depth k?
@@ -200,17 +200,11 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
                 for j in range(k + 1):
                     step.add(distinct(sun.states[j], sun.states[k + 1]))
             k += 1
-            if k <= runs or ends_unknown:
-                continue  # a run of k steps exists (long_run.py), or asking is hopeless
-            r = base.check()
+            ended = ends.ended(base, k)
+            if ended is None:
+                continue
             calls += 1
-            if r == z3.unknown and cancelled(base):
-                raise KeyboardInterrupt
-            if r == z3.unknown:
-                # the question only grows with k (bmc.py): not asked again
-                ends_unknown = f"whether every run ends: solver: {base.reason_unknown()} at " \
-                               f"depth {k}"
-            if r == z3.unsat:
+            if ended:
                 for p in list(open_props):
                     status = Status.UNREACHABLE if p.kind is I.PropKind.REACHABLE else Status.PROVEN
                     finish(p, Result(p.name, p.kind, status, k - 1, engine,
@@ -219,8 +213,8 @@ def run_kind(model: I.Model, enc: Encoding, props: list[I.Property], opts: KindO
                 break
         for p in list(open_props):
             status = Status.NOT_REACHED if p.kind is I.PropKind.REACHABLE else Status.SAFE
-            why = "; ".join(w for w in (f"k-induction did not close by k={k}" if opts.step_case
-                                        else "", ends_unknown) if w)
+            closed = f"k-induction did not close by k={k}" if opts.step_case else ""
+            why = "; ".join(w for w in (closed, ends.unknown) if w)
             results[p.name] = Result(p.name, p.kind, status, k, "kind" if opts.step_case else "bmc",
                                      reason=why, seconds=elapsed())
         return [results[p.name] for p in props]

@@ -91,6 +91,31 @@ def cancelled(s: z3.Solver) -> bool:
     return s.reason_unknown() == "interrupted from keyboard" or interrupt_requested()
 
 
+class EndOfRuns:
+    """"Does a run of k steps exist?", asked by BMC and k-induction's base case after adding the
+    k-th transition: no run of k steps means every run has ended and the search was exhaustive.
+    Not asked up to `runs` (a walk found a run that long, long_run.py), nor again once the
+    solver could not answer: the question only grows with k (drm_msm: 12 to 35 s a depth, all
+    unknown); `unknown` then says why, for the bounded results."""
+
+    def __init__(self, runs: int, opts: BmcOptions) -> None:
+        self.runs = runs
+        self.opts = opts
+        self.unknown = ""
+
+    def ended(self, s: z3.Solver, k: int) -> bool | None:
+        """None: not asked; True: no run of k steps exists; False: one may."""
+        if k <= self.runs or self.unknown:
+            return None
+        r = s.check()
+        if r == z3.unknown:
+            if cancelled(s):
+                raise KeyboardInterrupt  # z3 catches SIGINT itself while it searches
+            self.unknown = f"whether every run ends: solver: {why_unknown(s, self.opts)} at " \
+                           f"depth {k}"
+        return bool(r == z3.unsat)
+
+
 def solvers_mb() -> float:
     """The memory z3 holds for the whole process, in MB: what a solver's `max_memory` is
     compared with, whichever solver allocated it."""
