@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from drvmc.checker.engines.bmc import run_bmc
 from drvmc.checker.engines.switches import model_members
 from drvmc.checker.engines.unroll import BmcOptions
@@ -165,3 +167,17 @@ def test_a_shorter_counterexample_than_the_minimisers_unrolling_gets_its_own() -
     best = decode_trace(m, enc, un, mini.minimise(enc.bad(prop), 6, s.model()), 6, prop)
     assert best.context_switches() == 2, _order(best)
     assert best.length == 6 and best.violation.prop == "not_both_done"
+
+
+def test_a_round_past_its_resource_budget_keeps_the_solvers_own_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the first round here costs about 26,000 of z3's resource units (unrolling included): a
+    # budget of 10,000 ends it `unknown`, and the minimiser must then hand back the model it got
+    from drvmc.checker.engines import switches
+
+    raw = _trace(min_switches=False)
+    monkeypatch.setattr(switches, "ROUND_RLIMIT", 10_000)
+    capped = _trace(min_switches=True)
+    assert raw.context_switches() > 2
+    assert _order(capped) == _order(raw)
+    assert capped.length == raw.length == 6 and capped.violation.prop == "not_both_done"

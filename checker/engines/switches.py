@@ -8,8 +8,9 @@ each bound behind assumption literals) for a model with fewer switches, tighteni
 pseudo-Boolean bound until it is unsatisfiable. The length stays k, so the trace is still a
 shortest one, and every model it returns satisfies the same assertions, so the verdict never
 changes; a solver `unknown` only ends the tightening early (the best model so far is kept). Each
-round gets a budget of SAT conflicts (`ROUND_CONFLICTS`): on large models the trace may then keep
-a switch or two more than the minimum, never more than the solver's own first answer.
+round gets a budget of SAT conflicts (`ROUND_CONFLICTS`) and of z3's resource count
+(`ROUND_RLIMIT`): on large models the trace may then keep a switch or two more than the minimum,
+never more than the solver's own first answer.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ MAX_ROUNDS = 64  # each round removes at least one switch; k-1 bounds the rounds
 # more than finding the bug did (the component family at N = 6: 28 s against 7 s); a conflict
 # budget, unlike a time budget, keeps the chosen trace the same on every machine.
 ROUND_CONFLICTS = 20_000
+# z3's resource count per round, which also bounds the work outside the SAT search (the first
+# round at a new depth simplifies the newly added steps): drm_msm's rounds cost 20-27 million
+# (about 25 s each, 170 s of its 550 s BMC run) against at most 3.4 million for any seed's round.
+ROUND_RLIMIT = 5_000_000
 
 
 def _sel(enc: Encoding, j: int) -> z3.BitVecRef:
@@ -63,6 +68,7 @@ class Minimiser:
         self.opts = opts
         self.solver = make_solver(opts)
         self.solver.set("max_conflicts", ROUND_CONFLICTS)
+        self.solver.set("rlimit", ROUND_RLIMIT)
         # the same unrolling, rebuilt (a QF_FD solver's assertions() are its preprocessed
         # clauses), and without partial-order reduction: POR keeps commuting steps in actor
         # order, which can force switches; every run it drops is still a real run of length k,
