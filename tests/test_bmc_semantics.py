@@ -462,7 +462,6 @@ def test_walked_runs_spare_questions_and_never_prove(tmp_path: Path,
         (p, Status.SAFE, 8) if st is Status.PROVEN else (p, st, d) for p, st, d, _ in walked]
 
 
-
 class _EndsUnknownSolver(_UnknownSolver):
     """A real solver, except that "does a run of k steps exist" (asked without assumptions)
     answers unknown, as drm_msm's did past its memory limit."""
@@ -521,7 +520,6 @@ def test_an_unknown_end_of_runs_is_asked_once_and_never_proves(
     assert (by["uaf"].status, by["uaf"].depth) == (Status.SAFE, 8)
     assert by["uaf"].reason == "whether every run ends: solver: memout at depth 1"
     assert asked == [1]
-
 
 
 def test_the_minimiser_is_dropped_when_the_solvers_hold_half_the_memory_limit(

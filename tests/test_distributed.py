@@ -137,16 +137,21 @@ class _OnVariant(distributed.WorkerPlugin):  # type: ignore[misc]
         d.run_job = run_job  # type: ignore[assignment]
 
 
-def test_a_dead_worker_makes_its_job_unknown_and_keeps_the_rest(
-        serial: list[dict[str, Any]], cluster: Any) -> None:
+def _install(cluster: Any, plugin: _OnVariant) -> None:
+    """Register `plugin` on every worker of `cluster`; it travels by value (the workers cannot
+    import this test module)."""
     import cloudpickle  # type: ignore[import-untyped]
 
-    # the plugin travels by value (the workers cannot import this test module)
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     try:
-        cluster.register_plugin(_OnVariant(DOOMED_VARIANT))
+        cluster.register_plugin(plugin)
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def test_a_dead_worker_makes_its_job_unknown_and_keeps_the_rest(
+        serial: list[dict[str, Any]], cluster: Any) -> None:
+    _install(cluster, _OnVariant(DOOMED_VARIANT))
     address = cluster.scheduler.address
     matrix = run_matrix(spec_targets(SEEDS), OPTS, ClusterOptions(scheduler=address))
     got = [_no_times(report_json(matrix.report(i))) for i in range(len(SEEDS))]
@@ -169,13 +174,7 @@ def test_a_dead_worker_makes_its_job_unknown_and_keeps_the_rest(
 
 
 def test_a_job_past_its_time_out_is_unknown_and_the_rest_are_intact(cluster: Any) -> None:
-    import cloudpickle
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    try:
-        cluster.register_plugin(_OnVariant("v6_refcount_set", hang=True))
-    finally:
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    _install(cluster, _OnVariant("v6_refcount_set", hang=True))
     # every variant of the first seed: `original` ends, `v6_refcount_set` hangs
     opts = replace(OPTS, all_variants=True)
     theirs = _no_times(report_json(check_spec(SEEDS[0], opts)))

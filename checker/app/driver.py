@@ -46,7 +46,7 @@ class CheckOptions:
     lib_paths: tuple[Path, ...] = ()
     deadlock: bool = True
     engine: str = "bmc"
-    memory_mb: int | None = None  # per solver (BMC); None: no limit
+    memory_mb: int | None = None  # BMC: z3 counts it over all its solvers; None: no limit
     symmetry: bool = True  # explicit search up to symmetric enum-indexed families
     explicit_states: int = AUTO_EXPLICIT_STATES  # auto's explicit pass; 0: none
 

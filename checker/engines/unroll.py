@@ -38,7 +38,7 @@ class BmcOptions:
     seed: int = 0
     por: bool = True  # partial-order reduction of the unrolling
     min_switches: bool = True  # re-choose each counterexample with the fewest actor switches
-    memory_mb: int | None = None  # per solver; past it a check answers unknown
+    memory_mb: int | None = None  # z3 compares it with all its solvers hold (solvers_mb)
     # unroll from the initial state by value (Unroller._step_by_value): exact; off only to
     # compare the two unrollings
     propagate: bool = True
