@@ -30,7 +30,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import assert_never
+from typing import NamedTuple, assert_never
 
 from drvmc.checker.engines.explicit_expr import ExprCompiler
 from drvmc.checker.engines.switches import model_members
@@ -81,9 +81,9 @@ class _Returned(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """One execution path of one step from one state."""
+class Outcome(NamedTuple):
+    """One execution path of one step from one state (a named tuple: the search makes one per
+    transition, and a frozen dataclass costs several times as much to build)."""
 
     state: State | None  # None: discarded by an `assume`
     calls: tuple[tuple[int, str, tuple[CVal, ...], tuple[I.Type, ...]], ...]
@@ -150,6 +150,11 @@ class Machine:
                 def assign_state(ex: _Exec) -> None:
                     ex.state[i] = value(ex)
                 return assign_state
+            case I.Assign() if isinstance(st.target, I.IndexRef) \
+                    and isinstance(st.target.base, I.VarRef) \
+                    and st.target.base.scope is I.Scope.STATE \
+                    and isinstance(st.target.base.type, I.ArrayType):
+                return self._assign_element(st.target, self.expr(st.value))
             case I.Assign():
                 value, target = self.expr(st.value), st.target
                 return lambda ex: ex.write(target, value(ex))
@@ -172,9 +177,14 @@ class Machine:
                 return assert_
             case I.Goto():
                 slot, lab = self.pc0, st.label
+                # the label's position in each actor that runs this goto, found once
+                pcs: dict[int, int] = {}
 
                 def goto(ex: _Exec) -> None:
-                    ex.state[slot + ex.actor] = self.lab(ex.actor, lab)
+                    pc = pcs.get(ex.actor)
+                    if pc is None:
+                        pc = pcs[ex.actor] = self.lab(ex.actor, lab)
+                    ex.state[slot + ex.actor] = pc
                 return goto
             case I.LocalDecl() if st.init is not None:
                 init, name = self.expr(st.init), st.name
@@ -183,9 +193,59 @@ class Machine:
                     ex.frames[-1][name] = init(ex)
                 return local
             case I.Call():
-                return lambda ex: ex.call(st)
+                return self._call(st)
             case _:
                 return lambda ex: ex.stmt(st)
+
+    def _assign_element(self, target: I.IndexRef, value: Callable[[_Exec], CVal]
+                        ) -> Callable[[_Exec], None]:
+        """`a[i] = v` on a state array, as `_Exec.write` does it: the value, then the read's
+        checks, then the element replaced (an index out of range writes nothing)."""
+        read, index = self.expr(target), self.expr(target.index)
+        assert isinstance(target.base, I.VarRef)
+        bt = target.base.type
+        assert isinstance(bt, I.ArrayType)
+        i, lo = self.var_index[target.base.name], _index_lo(bt.index)
+
+        def assign_element(ex: _Exec) -> None:
+            v = value(ex)
+            read(ex)
+            base = ex.state[i]
+            assert isinstance(base, tuple)
+            pos = index(ex) - lo
+            if 0 <= pos < len(base):
+                ex.state[i] = (*base[:pos], v, *base[pos + 1:])
+        return assign_element
+
+    def _call(self, st: I.Call) -> Callable[[_Exec], None]:
+        """A procedure call, as `_Exec.call` does it; the callee's body is compiled at its
+        first call (a compiled body never compiles its callees ahead)."""
+        proc = self.procs[st.proc]
+        args = tuple(self.expr(a) for a in st.args)
+        names = tuple(n for n, _ in proc.params)
+        types = tuple(t for _, t in proc.params)
+        name, target = st.proc, st.target
+        absent = self.default(proc.result or I.BOOL)
+        body: list[Callable[[_Exec], None]] = []
+
+        def call(ex: _Exec) -> None:
+            vals = (args[0](ex),) if len(args) == 1 else tuple([a(ex) for a in args])
+            ex.calls.append((ex.depth, name, vals, types))
+            ex.frames.append(dict(zip(names, vals, strict=True)))
+            ex.result.append(None)
+            ex.depth += 1
+            if not body:
+                body.append(self.block(proc.body))
+            try:  # noqa: SIM105 -- see _Exec.call
+                body[0](ex)
+            except _Returned:
+                pass
+            ex.depth -= 1
+            ex.frames.pop()
+            res = ex.result.pop()
+            if target is not None:
+                ex.write(target, res if res is not None else absent)
+        return call
 
     # ---- values ----
     def lit(self, value: bool | int | None, t: I.Type) -> CVal:
@@ -625,8 +685,7 @@ def _index_lo(t: I.EnumType | I.IntType) -> int:
 # ---------------------------------------------------------------------- search
 
 
-@dataclass(frozen=True)
-class _Edge:
+class _Edge(NamedTuple):  # one per transition, as Outcome
     parent: State
     step: int
     calls: tuple[tuple[int, str, tuple[CVal, ...], tuple[I.Type, ...]], ...]
@@ -636,8 +695,7 @@ class _Edge:
 Last = int | None
 
 
-@dataclass(frozen=True)
-class _Via:
+class _Via(NamedTuple):  # one per transition, as Outcome
     """The path with the fewest context switches among the shortest ones into (state, last)."""
 
     switches: int

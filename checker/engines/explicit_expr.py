@@ -236,6 +236,10 @@ class ExprCompiler:
 
 def _temp(name: str) -> Fn:
     def temp(ex: Env) -> Any:
+        # the innermost frame first, where a procedure's parameters and locals are
+        fr = ex.frames[-1]
+        if name in fr:
+            return fr[name]
         for fr in reversed(ex.frames):
             if name in fr:
                 return fr[name]
