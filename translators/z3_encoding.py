@@ -364,31 +364,51 @@ def _type_ints(t: I.Type) -> Iterator[int]:
             pass
 
 
-def _model_types(model: I.Model) -> Iterator[I.Type]:
-    """Every type the model's values can take: declarations, every (sub-)expression, the pcs.
+def _model_types(model: I.Model) -> list[I.Type]:
+    """Every type the model's values can take: declarations, every (sub-)expression, the pcs;
+    each type object once.
 
     Inlining shares sub-trees, so expressions and statements are visited once by identity (a
     frozen node's hash walks its whole tree); the model keeps them all alive while this runs.
+    Collected into a dict rather than yielded: the walk meets a type per node, hundreds of
+    thousands on a model of the seeds' size, and this runs once per variant.
     """
+    types: dict[int, I.Type] = {}  # holds the types, so that no id is reused while this runs
     seen: set[int] = set()
     exprs: list[I.Expr] = []
     stmts: list[I.Stmt] = []
+
+    def walk_exprs() -> None:
+        while exprs:
+            e = exprs.pop()
+            k = id(e)
+            if k in seen:
+                continue
+            seen.add(k)
+            t = e.type
+            types[id(t)] = t
+            if isinstance(e, I.Quant):
+                types[id(e.var_type)] = e.var_type
+            exprs.extend(I.expr_children(e))
+
     for v in model.vars:
-        yield v.type
+        types[id(v.type)] = v.type
         if v.init is not None:
             exprs.append(v.init)
     for p in model.procs:
         for _, t in p.params:
-            yield t
+            types[id(t)] = t
         stmts.extend(p.body)
     for a in model.actors:
-        yield I.IntType(0, len(a.steps) + 1)
+        pc = I.IntType(0, len(a.steps) + 1)
+        types[id(pc)] = pc
         for step in a.steps:
             stmts.extend(step.body)
     for prop in model.properties:
         if prop.expr is not None:
             exprs.append(prop.expr)
-    yield I.IntType(0, len(model.sites) + 1)
+    sites = I.IntType(0, len(model.sites) + 1)
+    types[id(sites)] = sites
     while stmts:
         st = stmts.pop()
         if id(st) in seen:
@@ -396,43 +416,25 @@ def _model_types(model: I.Model) -> Iterator[I.Type]:
         seen.add(id(st))
         match st:
             case I.For():
-                yield st.var_type
+                types[id(st.var_type)] = st.var_type
             case I.Either():
-                yield I.IntType(0, len(st.branches))
+                n = I.IntType(0, len(st.branches))
+                types[id(n)] = n
             case I.Choose() | I.LocalDecl():
-                yield st.type
+                types[id(st.type)] = st.type
             case _:
                 pass
         exprs.extend(I.stmt_exprs(st))
         for body in I.stmt_bodies(st):
             stmts.extend(body)
-        while exprs:
-            e = exprs.pop()
-            if id(e) in seen:
-                continue
-            seen.add(id(e))
-            yield e.type
-            if isinstance(e, I.Quant):
-                yield e.var_type
-            exprs.extend(I.expr_children(e))
-    while exprs:  # the properties' and initialisers' expressions, when no statement came after
-        e = exprs.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e.type
-        if isinstance(e, I.Quant):
-            yield e.var_type
-        exprs.extend(I.expr_children(e))
+        walk_exprs()
+    walk_exprs()  # the properties' and initialisers' expressions, when no statement came after
+    return list(types.values())
 
 
 def bit_width(model: I.Model) -> int:
     m = 1
-    done: dict[int, I.Type] = {}  # holds the types, so that no id is reused while this runs
     for t in _model_types(model):
-        if id(t) in done:
-            continue
-        done[id(t)] = t
         for v in _type_ints(t):
             m = max(m, abs(v) + 1)
     return max(2, m.bit_length() + 1)

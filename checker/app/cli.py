@@ -960,12 +960,10 @@ def parse(spec: Annotated[Path, typer.Argument(metavar="SPEC", help="spec file")
     try:
         from drvmc.checker.ir.elaborate import elaborate, variant_names
         from drvmc.checker.lang import pretty
-        from drvmc.checker.lang.loader import load_program, read_source
-        from drvmc.checker.lang.parser import parse_text
+        from drvmc.checker.lang.loader import load_program
 
-        text = read_source(spec)
-        ast = parse_text(text, str(spec))
         program = load_program(spec)
+        ast = program.main
         for v in variant_names(program):
             elaborate(program, v)
     except KeyboardInterrupt:
