@@ -1117,7 +1117,8 @@ class Elaborator:
             return self._callbacks
         self._callbacks = {}
         by_sig: dict[str, list[str]] = {}
-        used = _names_used_as_values(self.program, set(self.procs))
+        # procedures named anywhere but in the callee position of a call: used as values
+        used = self.program.names_as_values & set(self.procs)
         for name in sorted(used):
             d = self.procs[name].decl
             if d.pure:
@@ -2182,33 +2183,6 @@ def _signature(params: tuple[I.Type, ...], result: I.Type | None) -> str:
     """The name of a callback type: `proc(Dev, Res)`, `proc(Dev) -> bool`."""
     sig = "proc(" + ", ".join(str(p) for p in params) + ")"
     return sig if result is None else f"{sig} -> {result}"
-
-
-def _names_used_as_values(program: Program, procs: set[str]) -> set[str]:
-    """Procedures named anywhere but in the callee position of a call: used as values."""
-    found: set[str] = set()
-
-    def walk(x: object) -> None:
-        if isinstance(x, A.Call):
-            if not isinstance(x.func, A.Name):
-                walk(x.func)
-            for a in x.args:
-                walk(a)
-        elif isinstance(x, A.Name):
-            if x.name in procs:
-                found.add(x.name)
-        elif isinstance(x, tuple | list):
-            for y in x:
-                walk(y)
-        elif not isinstance(x, str | int | Span | type):
-            # the syntax tree is frozen dataclasses; reading the field table off the class is
-            # several times cheaper than dataclasses.fields() on every node
-            for name in getattr(type(x), "__dataclass_fields__", ()):
-                walk(getattr(x, name))
-
-    for f in program.files:
-        walk(f.decls)
-    return found
 
 
 _BUILTIN_FUNCS = frozenset({"ite", "len", "contains", "index_of", "last_index_of", "min", "max"})

@@ -7,6 +7,7 @@ folders (`..` and absolute paths are refused), so a spec can never make drvmc re
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,34 @@ class Program:
     main: A.SpecFile
     files: tuple[A.SpecFile, ...]
     sources: dict[str, str]
+
+    @functools.cached_property
+    def names_as_values(self) -> frozenset[str]:
+        """Every name the program's files use anywhere but as the callee of a call: a
+        procedure named there is a value (a callback). Worked out once per program: every
+        variant's elaboration asks, and the walk covers the library too."""
+        found: set[str] = set()
+
+        def walk(x: object) -> None:
+            if isinstance(x, A.Call):
+                if not isinstance(x.func, A.Name):
+                    walk(x.func)
+                for a in x.args:
+                    walk(a)
+            elif isinstance(x, A.Name):
+                found.add(x.name)
+            elif isinstance(x, tuple | list):
+                for y in x:
+                    walk(y)
+            elif not isinstance(x, str | int | Span | type):
+                # the syntax tree is frozen dataclasses; reading the field table off the class
+                # is several times cheaper than dataclasses.fields() on every node
+                for name in getattr(type(x), "__dataclass_fields__", ()):
+                    walk(getattr(x, name))
+
+        for f in self.files:
+            walk(f.decls)
+        return frozenset(found)
 
 
 class ParseCache:
