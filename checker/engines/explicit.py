@@ -114,6 +114,8 @@ class Machine:
         # the steps, in the encoding's order; indexed by (actor, pc) for a fast pc test
         self.steps: list[tuple[int, I.Step]] = [(ai, s) for ai, a in enumerate(model.actors)
                                                 for s in a.steps]
+        # each step's body compiled at its first run (a step never reached costs nothing)
+        self.step_body: list[Callable[[_Exec], None] | None] = [None] * len(self.steps)
         self.by_pc: list[list[int]] = [[] for _ in model.actors]
         for si, (ai, st) in enumerate(self.steps):
             pc = self.labels[ai].index(st.label)
@@ -245,7 +247,23 @@ class Machine:
             res = ex.result.pop()
             if target is not None:
                 ex.write(target, res if res is not None else absent)
-        return call
+
+        def call_plain(ex: _Exec) -> None:
+            # a procedure without a result, its value unused: no result slot to keep
+            vals = (args[0](ex),) if len(args) == 1 else tuple([a(ex) for a in args])
+            ex.calls.append((ex.depth, name, vals, types))
+            ex.frames.append(dict(zip(names, vals, strict=True)))
+            ex.depth += 1
+            if not body:
+                body.append(self.block(proc.body))
+            try:  # noqa: SIM105 -- see _Exec.call
+                body[0](ex)
+            except _Returned:
+                pass
+            ex.depth -= 1
+            ex.frames.pop()
+        plain = proc.result is None and target is None and not _returns_value(proc.body)
+        return call_plain if plain else call
 
     # ---- values ----
     def lit(self, value: bool | int | None, t: I.Type) -> CVal:
@@ -357,16 +375,20 @@ class Machine:
                     out.append((si, oc))
         return enabled, out
 
-    def run_step(self, s: State, si: int) -> Iterator[Outcome | None]:
+    def run_step(self, s: State, si: int) -> list[Outcome | None]:
         """Every execution path of step `si` from `s`; None for a path blocked by an await."""
         ai, step = self.steps[si]
+        body = self.step_body[si]
+        if body is None:
+            body = self.step_body[si] = self.block(step.body)
+        out: list[Outcome | None] = []
         prefix: list[int] = []
         gates: dict[tuple[int, int], bool] = {}
         while True:
             ex = _Exec(self, list(s), prop_mode=False, actor=ai, prefix=prefix)
             blocked = False
             try:
-                ex.run(step.body)
+                body(ex)
             except _Fault:
                 pass
             except _Blocked:
@@ -375,15 +397,16 @@ class Machine:
                 pass
             self._same_gates(step, ex, gates)
             if blocked:
-                yield None
+                out.append(None)
             else:
-                yield Outcome(None if ex.discarded else self._finish(s, ex), tuple(ex.calls))
+                out.append(Outcome(None if ex.discarded else self._finish(s, ex),
+                                   tuple(ex.calls)))
             # next choice sequence (depth-first over the choice tree)
             trail = ex.trail
             while trail and trail[-1][0] + 1 >= trail[-1][1]:
                 trail.pop()
             if not trail:
-                return
+                return out
             prefix = [c for c, _ in trail]
             prefix[-1] += 1
 
@@ -473,6 +496,11 @@ class Machine:
 
 class _Exec:
     """Concrete execution of one step (or evaluation of one property) from one state."""
+
+    # one per execution path of a step, millions in a search: slots make them cheaper to build
+    # and their attributes cheaper to reach
+    __slots__ = ("actor", "calls", "depth", "discarded", "fails", "frames", "gates", "m",
+                 "prefix", "prop_mode", "result", "state", "trail")
 
     def __init__(self, m: Machine, state: list[CVal], prop_mode: bool, actor: int = 0,
                  prefix: Sequence[int] = ()) -> None:
@@ -676,6 +704,12 @@ class _Exec:
 
 def _nothing(ex: _Exec) -> None:
     """An empty block."""
+
+
+def _returns_value(body: Sequence[I.Stmt]) -> bool:
+    """Whether a `return` in the body (at any depth) gives a value."""
+    return any((isinstance(st, I.Return) and st.value is not None)
+               or any(_returns_value(b) for b in I.stmt_bodies(st)) for st in body)
 
 
 def _index_lo(t: I.EnumType | I.IntType) -> int:
