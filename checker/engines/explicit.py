@@ -196,6 +196,25 @@ class Machine:
                 return local
             case I.Call():
                 return self._call(st)
+            case I.For():
+                vals = [self.lit(v.value, v.type) for v in st.values]
+                var, loop_body = st.var, self.block(st.body)
+
+                def for_(ex: _Exec) -> None:
+                    for x in vals:
+                        ex.frames[-1][var] = x
+                        loop_body(ex)
+                return for_
+            case I.Await():
+                cond = self.expr(st.cond)
+                return lambda ex: ex.gate(st, bool(cond(ex)))
+            case I.Return() if st.value is not None:
+                value = self.expr(st.value)
+
+                def return_(ex: _Exec) -> None:
+                    ex.result[-1] = value(ex)
+                    raise _Returned
+                return return_
             case _:
                 return lambda ex: ex.stmt(st)
 
