@@ -20,6 +20,7 @@ import pytest
 from rich.console import Console
 
 from drvmc.checker.app import cli
+from drvmc.checker.app.collector import GC_THRESHOLDS
 from drvmc.checker.app.driver import ENGINES, CheckOptions, VariantStart, check_spec
 from tests.test_cli_robustness import _clean, _drvmc
 from tests.test_sarif import RACE
@@ -49,8 +50,8 @@ def test_a_drvmc_process_runs_with_its_own_collector_thresholds() -> None:
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        cwd=REPO)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.splitlines()[-1] == str(cli.GC_THRESHOLDS)
-    assert cli.GC_THRESHOLDS[0] > 700
+    assert p.stdout.splitlines()[-1] == str(GC_THRESHOLDS)
+    assert GC_THRESHOLDS[0] > 700
 
 
 # ------------------------------------------------------------------------------- completion

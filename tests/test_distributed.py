@@ -66,6 +66,21 @@ def cluster() -> Iterator[Any]:
         lc.close()
 
 
+def test_a_job_on_a_worker_runs_with_drvmcs_collector_thresholds(cluster: Any) -> None:
+    import gc
+
+    from drvmc.checker.app.collector import GC_THRESHOLDS
+    from drvmc.checker.app.distributed import Done, run_job
+    from drvmc.checker.lang.loader import load_program
+
+    before = set(cluster.run(gc.get_threshold).values())
+    assert GC_THRESHOLDS not in before  # a worker starts with CPython's own
+    program = load_program(SEEDS[0])
+    done = cluster.submit(run_job, program, "original", OPTS, pure=False).result()
+    assert isinstance(done, Done)
+    assert GC_THRESHOLDS in set(cluster.run(gc.get_threshold).values())
+
+
 def test_two_local_workers_give_the_serial_reports(serial: list[dict[str, Any]]) -> None:
     shown: list[tuple[int, int]] = []
     matrix = run_matrix(spec_targets(SEEDS), OPTS,

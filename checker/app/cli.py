@@ -12,7 +12,6 @@ annotations`), by which time `_get_app` has bound `typer` in this module.
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -22,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, assert_never
 
+from drvmc.checker.app.collector import use_drvmc_thresholds
 from drvmc.checker.errors import (
     DrvmcError,
     ExitCode,
@@ -1414,18 +1414,9 @@ def _main(argv: list[str]) -> int:
         return int(ExitCode.INTERNAL)
 
 
-# The cyclic garbage collector's thresholds for a drvmc process (CPython's: 700, 10, 10).
-# Elaboration and the explicit search allocate millions of objects that live on (IR nodes,
-# compiled closures, visited states), and with CPython's thresholds the collector ran 3,400
-# times on `check specs --all-variants` and walked the whole heap 17 times: 12.0 s of its 31.5 s
-# CPU, against 1.3 s with these (2026-12-07, measured with gc.callbacks). Little of that heap is
-# garbage; the young collections still find cycles, and a full one still comes after 2,500.
-GC_THRESHOLDS = (50_000, 50, 50)
-
-
 def main() -> None:
     code: int = ExitCode.INTERNAL
-    gc.set_threshold(*GC_THRESHOLDS)
+    use_drvmc_thresholds()  # checker/app/collector.py: 40% of a long check went to the collector
     try:
         _install_signal_handlers()  # first: a signal during start-up is an interrupt too
         code = _main(sys.argv[1:])

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drvmc.checker.app import job_times
+from drvmc.checker.app.collector import use_drvmc_thresholds
 from drvmc.checker.app.driver import (
     CheckOptions,
     SpecPlan,
@@ -140,7 +141,9 @@ Outcome = Done | Lost | Failed
 
 
 def run_job(program: Program, variant: str, opts: CheckOptions) -> Done | NotElaborated:
-    """One job, in whichever process runs it."""
+    """One job, in whichever process runs it (with drvmc's collector thresholds: a Dask
+    worker starts with CPython's)."""
+    use_drvmc_thresholds()
     start = time.monotonic()
     try:
         model = elaborate(program, variant)
