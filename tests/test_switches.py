@@ -42,6 +42,24 @@ def test_rendezvous_needs_two_switches_and_gets_exactly_two() -> None:
     assert best.violation.prop == "not_both_done"
 
 
+def test_any_switches_on_the_command_line_keeps_the_solvers_own_trace() -> None:
+    import json
+    import subprocess
+    import sys
+
+    def trace(*flag: str) -> list[str]:
+        p = subprocess.run([sys.executable, "-m", "drvmc.checker", "check", str(SPEC), "-e",
+                            "bmc", "-p", "not_both_done", "-k", "10", "-f", "json", *flag],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 0, p.stderr  # as the spec expects
+        [res] = json.loads(p.stdout)["specs"][0]["results"]
+        assert res["status"] == "VIOLATED"
+        return [f"{s['actor']}.{s['label']}" for s in res["trace"]["steps"]]
+
+    assert trace("--any-switches") == _order(_trace(min_switches=False))
+    assert trace() == trace("--fewest-switches") == _order(_trace(min_switches=True))
+
+
 def test_other_seeds_reach_the_same_minimum() -> None:
     for seed in (1, 2, 3):
         assert _trace(True, seed).context_switches() == 2

@@ -489,6 +489,10 @@ def check(
         "--explicit-states", help="auto: states its explicit pass may visit before the "
                                   "symbolic engines take over (0: skip the pass)")]
     = AUTO_EXPLICIT_STATES,
+    fewest_switches: Annotated[bool, typer.Option(
+        "--fewest-switches/--any-switches",
+        help="bmc: re-choose each counterexample with the fewest context switches (off: the "
+             "solver's own, as short, found sooner)")] = True,
     full: Annotated[bool, typer.Option(
         "--full", help="traces list every call and change of every step, not the causal "
                        "slice first with the rest folded")] = False,
@@ -534,7 +538,7 @@ def check(
                             lib_paths=tuple(lib_path or ()), deadlock=deadlock,
                             engine=engine.value,
                             memory_mb=memory, symmetry=symmetry,
-                            explicit_states=explicit_states)
+                            explicit_states=explicit_states, fewest_switches=fewest_switches)
         old = _before_the_run(run, check_options_error(opts), baseline, save_baseline,
                               trace_dir)
         targets = spec_targets(specs)

@@ -49,6 +49,7 @@ class CheckOptions:
     memory_mb: int | None = None  # BMC: z3 counts it over all its solvers; None: no limit
     symmetry: bool = True  # explicit search up to symmetric enum-indexed families
     explicit_states: int = AUTO_EXPLICIT_STATES  # auto's explicit pass; 0: none
+    fewest_switches: bool = True  # bmc: each counterexample re-chosen with the fewest switches
 
 
 # The encoding is built on demand: the explicit engine never needs it, and building it is most of
@@ -72,6 +73,7 @@ class VariantStart:
 def _bmc_engine(model: I.Model, enc: EncodingFactory, props: list[I.Property], opts: CheckOptions,
                 progress: Progress | None) -> list[Result]:
     return run_bmc(model, enc(), props, BmcOptions(opts.depth, opts.timeout_s,
+                                                 min_switches=opts.fewest_switches,
                                                  memory_mb=opts.memory_mb), progress)
 
 
