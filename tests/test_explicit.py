@@ -124,3 +124,27 @@ def test_explicit_meets_the_expect_lines(spec: Path, variant: str) -> None:
     wrong = [f"{r.prop}: {r.verdict_text()}" for r in results
              if r.status is Status.UNKNOWN or not matches(r, expectation_for(model, r.prop))]
     assert wrong == []
+
+
+INTERPRETED = [*SPECS, ROOT / "tests" / "golden" / "render" / "switches.drv"]
+
+
+@pytest.mark.parametrize("spec", INTERPRETED, ids=lambda p: p.name)
+def test_compiled_statements_behave_as_the_interpreter(spec: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statements `Machine.block` compiles to closures against `_Exec.stmt`, the
+    interpreter they must behave exactly as: every variant's results, state counts and traces."""
+    from drvmc.checker.engines import explicit
+
+    program = load_program(spec)
+    models = [elaborate(program, v) for v in variant_names(program)]
+
+    def results() -> list[object]:
+        return [[(r.prop, r.status, r.states, r.depth, r.reason, r.trace)
+                 for r in run_explicit(m, list(m.properties), ExplicitOptions(30))]
+                for m in models]
+
+    compiled = results()
+    monkeypatch.setattr(explicit.Machine, "_stmt_fn",
+                        lambda self, st: lambda ex: ex.stmt(st))
+    assert results() == compiled

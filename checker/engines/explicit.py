@@ -249,11 +249,15 @@ class Machine:
         absent = self.default(proc.result or I.BOOL)
         body: list[Callable[[_Exec], None]] = []
 
+        # a procedure without a result, its value unused, needs no result slot
+        keep = proc.result is not None or target is not None or _returns_value(proc.body)
+
         def call(ex: _Exec) -> None:
             vals = (args[0](ex),) if len(args) == 1 else tuple([a(ex) for a in args])
             ex.calls.append((ex.depth, name, vals, types))
             ex.frames.append(dict(zip(names, vals, strict=True)))
-            ex.result.append(None)
+            if keep:
+                ex.result.append(None)
             ex.depth += 1
             if not body:
                 body.append(self.block(proc.body))
@@ -263,26 +267,11 @@ class Machine:
                 pass
             ex.depth -= 1
             ex.frames.pop()
-            res = ex.result.pop()
-            if target is not None:
-                ex.write(target, res if res is not None else absent)
-
-        def call_plain(ex: _Exec) -> None:
-            # a procedure without a result, its value unused: no result slot to keep
-            vals = (args[0](ex),) if len(args) == 1 else tuple([a(ex) for a in args])
-            ex.calls.append((ex.depth, name, vals, types))
-            ex.frames.append(dict(zip(names, vals, strict=True)))
-            ex.depth += 1
-            if not body:
-                body.append(self.block(proc.body))
-            try:  # noqa: SIM105 -- see _Exec.call
-                body[0](ex)
-            except _Returned:
-                pass
-            ex.depth -= 1
-            ex.frames.pop()
-        plain = proc.result is None and target is None and not _returns_value(proc.body)
-        return call_plain if plain else call
+            if keep:
+                res = ex.result.pop()
+                if target is not None:
+                    ex.write(target, res if res is not None else absent)
+        return call
 
     # ---- values ----
     def lit(self, value: bool | int | None, t: I.Type) -> CVal:
