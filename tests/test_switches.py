@@ -43,27 +43,26 @@ def test_rendezvous_needs_two_switches_and_gets_exactly_two() -> None:
 
 
 def test_any_switches_on_the_command_line_keeps_the_solvers_own_trace() -> None:
-    import itertools
     import json
     import subprocess
     import sys
 
-    def trace(*flag: str) -> list[str]:
+    from drvmc.counterexamples.json_trace import trace_from_json
+
+    def trace(*flag: str) -> Trace:
         p = subprocess.run([sys.executable, "-m", "drvmc.checker", "check", str(SPEC), "-e",
                             "bmc", "-p", "not_both_done", "-k", "10", "-f", "json", *flag],
                            capture_output=True, text=True, timeout=300)
         assert p.returncode == 0, p.stderr  # as the spec expects
         [res] = json.loads(p.stdout)["specs"][0]["results"]
         assert res["status"] == "VIOLATED"
-        return [f"{s['actor']}.{s['label']}" for s in res["trace"]["steps"]]
-
-    def switches(order: list[str]) -> int:
-        return sum(a.split(".")[0] != b.split(".")[0] for a, b in itertools.pairwise(order))
+        return trace_from_json(res["trace"])
 
     fewest, solvers = trace(), trace("--any-switches")
-    assert trace("--fewest-switches") == fewest  # the default
-    assert len(solvers) == len(fewest) == 6  # as short
-    assert switches(fewest) == 2 < switches(solvers)  # as the in-process tests above find
+    assert _order(trace("--fewest-switches")) == _order(fewest)  # the default
+    assert solvers.length == fewest.length == 6  # as short
+    # as the in-process tests above find
+    assert fewest.context_switches() == 2 < solvers.context_switches()
 
 
 def test_other_seeds_reach_the_same_minimum() -> None:
